@@ -1,0 +1,95 @@
+"""Domain events the inbox streams, and the bus that carries them.
+
+Events are published only after the transaction that caused them has committed. On
+PostgreSQL they travel through NOTIFY (sent inside that transaction, so PostgreSQL
+itself delivers them only on commit) and every process hears them through LISTEN;
+on SQLite, with one process, they are delivered in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+import orjson
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    type: ClassVar[str] = "event"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, **asdict(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReceived(Event):
+    type: ClassVar[str] = "message_received"
+    message_id: int
+    dialog_id: int
+    direction: str
+
+
+@dataclass(frozen=True, slots=True)
+class DialogUpdated(Event):
+    type: ClassVar[str] = "dialog_updated"
+    dialog_id: int
+    created: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TaskChanged(Event):
+    type: ClassVar[str] = "task_changed"
+    task_id: int
+    dialog_id: int
+    status: str
+    assignee: str | None
+    queue: str
+
+
+def encode_events(events: list[Event]) -> str:
+    return orjson.dumps([e.to_dict() for e in events]).decode()
+
+
+def decode_events(payload: str) -> list[dict[str, Any]]:
+    data = orjson.loads(payload)
+    return data if isinstance(data, list) else []
+
+
+class EventBus:
+    """Fan-out of event dicts to local subscribers, each with a bounded queue.
+
+    A subscriber too slow to keep up loses its oldest events, never blocks publishers.
+    """
+
+    def __init__(self, max_backlog: int = 1000) -> None:
+        self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self._max_backlog = max_backlog
+
+    def deliver(self, events: list[dict[str, Any]]) -> None:
+        for queue in self._subscribers:
+            for event in events:
+                if queue.full():
+                    with contextlib.suppress(asyncio.QueueEmpty):
+                        queue.get_nowait()
+                queue.put_nowait(event)
+
+    @contextlib.contextmanager
+    def subscription(self) -> Iterator[asyncio.Queue[dict[str, Any]]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self._max_backlog)
+        self._subscribers.add(queue)
+        try:
+            yield queue
+        finally:
+            self._subscribers.discard(queue)
+
+    async def stream(self) -> AsyncIterator[dict[str, Any]]:
+        with self.subscription() as queue:
+            while True:
+                yield await queue.get()

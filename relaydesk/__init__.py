@@ -1,0 +1,1 @@
+"""Composition root: settings, logging, the aiohttp application and the CLI."""

@@ -1,0 +1,146 @@
+"""The aiohttp application that wires storage, ingestion, routing and the web layer together."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+import structlog
+from aiohttp import web
+
+from dialogs.events import EventBus, decode_events
+from dialogs.ingest import Ingestor, utcnow
+from dialogs.routing import RoutingWorker
+from dialogs.rulebook import Rulebook
+from inbox.api import OPERATIONS, add_operations, api_auth, public_handlers
+from inbox.auth import hash_password, hash_token, new_password, new_token
+from inbox.context import SERVICES, Services
+from inbox.errors import Handler, json_errors
+from inbox.pages import start_page
+from relaydesk.settings import Settings
+from storage import Database
+from storage import agents as agent_repo
+from storage.notify import EventRelay
+
+log = structlog.get_logger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+ROUTING = web.AppKey("routing", RoutingWorker)
+RULEBOOK = web.AppKey("rulebook", Rulebook)
+
+# The shipped default, used when the configured rules file is the default and is absent.
+PACKAGED_RULES = Path(__file__).resolve().parent.parent / "rules.yaml"
+
+
+def load_rulebook(settings: Settings) -> Rulebook:
+    path = settings.rules_path
+    if not path.exists() and path == Path("rules.yaml") and PACKAGED_RULES.exists():
+        path = PACKAGED_RULES
+    return Rulebook.from_file(path)
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request_id = request.headers.get("X-Request-Id") or secrets.token_hex(8)
+    with structlog.contextvars.bound_contextvars(request_id=request_id[:64]):
+        response = await handler(request)
+    response.headers["X-Request-Id"] = request_id[:64]
+    return response
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    console: TextIO | None = None,
+    bootstrap_admin: bool = True,
+) -> web.Application:
+    """Build the whole application; start-up migrates, starts workers; clean-up stops them."""
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[request_context, json_errors, api_auth(public_handlers(OPERATIONS))],
+    )
+    app[SETTINGS] = settings
+    app[RULEBOOK] = load_rulebook(settings)  # fail fast, before binding a port
+    add_operations(app, OPERATIONS)
+    app.router.add_get("/", start_page)
+
+    async def services_ctx(app: web.Application) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        await db.upgrade()
+        bus = EventBus()
+        routing: RoutingWorker | None = None
+
+        def on_payload(payload: str) -> None:
+            events = decode_events(payload)
+            bus.deliver(events)
+            if routing is not None and any(e.get("type") == "message_received" for e in events):
+                routing.wake()  # another process may have stored it
+
+        relay = EventRelay(db, on_payload)
+        routing = RoutingWorker(db, relay, app[RULEBOOK], clock=clock)
+        ingestor = Ingestor(
+            db,
+            relay,
+            files_root=settings.data_dir / "attachments",
+            reopen_window=settings.reopen_window,
+            on_stored=routing.wake,
+            clock=clock,
+        )
+        app[SERVICES] = Services(
+            db=db,
+            ingestor=ingestor,
+            bus=bus,
+            profiles=app[RULEBOOK],
+            api_token=settings.api_token,
+            clock=clock,
+        )
+        app[ROUTING] = routing
+        await relay.start()
+        ingestor.start()
+        routing.start()
+        if bootstrap_admin:
+            await ensure_admin(db, settings, clock(), console or sys.stdout)
+        log.info(
+            "relaydesk_started", dialect=db.dialect, rules_version=app[RULEBOOK].current.version
+        )
+        try:
+            yield
+        finally:
+            await ingestor.stop()
+            await routing.stop()
+            await relay.stop()
+            await db.dispose()
+
+    app.cleanup_ctx.append(services_ctx)
+    return app
+
+
+async def ensure_admin(db: Database, settings: Settings, now: datetime, console: TextIO) -> None:
+    """On a first start with no agent accounts, create `admin` and say how to log in."""
+    async with db.write() as tx:
+        if await agent_repo.has_agents(tx):
+            return
+        password = settings.admin_password or new_password()
+        token = new_token()
+        await agent_repo.create_agent(
+            tx,
+            login="admin",
+            name="Administrator",
+            role="admin",
+            password_hash=hash_password(password),
+            token_hash=hash_token(token),
+            now=now,
+        )
+    log.info("admin_created", login="admin")
+    shown = "(from RELAYDESK_ADMIN_PASSWORD)" if settings.admin_password else password
+    console.write(
+        "\nFirst start: created the admin account.\n"
+        f"  login:     admin\n  password:  {shown}\n  API token: {token}\n"
+        "Keep them now: they are not shown again.\n\n"
+    )
+    console.flush()

@@ -1,0 +1,126 @@
+"""Engines, transactions and migrations for SQLite and PostgreSQL.
+
+SQLite allows one writer at a time. Write transactions therefore go through a
+dedicated one-connection engine that starts them with BEGIN IMMEDIATE (no
+deadlock-prone lock upgrades, waits are bounded by busy_timeout), while reads use
+a pool of their own. On PostgreSQL both roles share one pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import structlog
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+log = structlog.get_logger(__name__)
+
+# Repositories receive these; the aliases keep SQLAlchemy out of callers' imports.
+ReadTx = AsyncConnection
+WriteTx = AsyncConnection
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_MIGRATION_LOCK_ID = 0x52454C4159  # "RELAY": pg advisory lock taken while migrating
+
+
+def is_integrity_error(exc: BaseException) -> bool:
+    """True for unique/foreign-key violations that a retry with fresh reads resolves."""
+    return isinstance(exc, IntegrityError)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Integrity races, PostgreSQL serialization failures/deadlocks, SQLite busy."""
+    if isinstance(exc, IntegrityError):
+        return True
+    if isinstance(exc, DBAPIError):
+        message = str(exc.orig).lower()
+        return any(s in message for s in ("deadlock", "could not serialize", "database is locked"))
+    return False
+
+
+def _sqlite_setup(engine: AsyncEngine, *, writer: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's implicit one is wrong here).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # acknowledged means on disk
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+
+class Database:
+    """One database: a writer and a reader role, plus migrations and dialect facts."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        parsed = make_url(url)
+        self.dialect = parsed.get_backend_name()
+        self.is_sqlite = self.dialect == "sqlite"
+        if self.is_sqlite:
+            database = parsed.database or ""
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            self.writer = create_async_engine(url, pool_size=1, max_overflow=0)
+            self.reader = create_async_engine(url, pool_size=pool_size, max_overflow=0)
+            _sqlite_setup(self.writer, writer=True)
+            _sqlite_setup(self.reader, writer=False)
+        else:
+            self.writer = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+            self.reader = self.writer
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[WriteTx]:
+        """A write transaction: committed when the block exits, rolled back on error."""
+        async with self.writer.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[ReadTx]:
+        async with self.reader.connect() as conn:
+            yield conn
+
+    async def ping(self) -> None:
+        async with self.read() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.writer.dispose()
+        if self.reader is not self.writer:
+            await self.reader.dispose()
+
+    async def upgrade(self) -> None:
+        """Apply pending migrations; safe when several processes start at once."""
+        async with self.writer.connect() as conn:
+            if not self.is_sqlite:
+                await conn.execute(text(f"SELECT pg_advisory_lock({_MIGRATION_LOCK_ID})"))
+            try:
+                await conn.run_sync(_run_alembic_upgrade)
+                await conn.commit()
+            finally:
+                if not self.is_sqlite:
+                    await conn.execute(text(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK_ID})"))
+                    await conn.commit()
+        log.info("database_migrated", dialect=self.dialect)
+
+
+def _run_alembic_upgrade(sync_conn: Any) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = sync_conn
+    command.upgrade(config, "head")

@@ -1,0 +1,363 @@
+"""Storing a batch of inbound messages in one transaction: claim, contacts, dialogs, link.
+
+The order matters for idempotency under concurrency: each message first claims its
+(channel, external_id) with INSERT … ON CONFLICT DO NOTHING. A message that another
+transaction claimed first is a duplicate; on PostgreSQL the second INSERT waits for the
+first transaction to end, so the duplicate is seen whole. Only claimed messages get a
+contact and a dialog, so a redelivery never leaves an empty dialog behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, delete, select, tuple_, update
+
+from dialogs.model import (
+    ContactId,
+    DialogId,
+    DialogStatus,
+    Direction,
+    InboundMessage,
+    IngestResult,
+    MessageId,
+    MessageStatus,
+)
+from storage.db import WriteTx
+from storage.sql import for_update, insert_or_ignore
+from storage.tables import attachments, contact_identities, contacts, dialogs, messages
+
+MessageKey = tuple[str, str]  # (channel, external_id)
+IdentityKey = tuple[str, str]  # (channel, address)
+ThreadKey = tuple[int, str, str]  # (contact_id, channel, thread_key)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedInbound:
+    """An inbound message whose attachment bodies are already on disk."""
+
+    message: InboundMessage
+    attachment_hashes: tuple[str, ...] = ()
+
+
+async def store_inbound_batch(
+    tx: WriteTx, batch: Sequence[PreparedInbound], *, now: datetime, reopen_window: timedelta
+) -> list[IngestResult]:
+    """Store every message of `batch` exactly once; results are in batch order."""
+    first_of: dict[MessageKey, PreparedInbound] = {}
+    for item in batch:
+        first_of.setdefault(_message_key(item.message), item)
+
+    claimed = await _claim_messages(tx, list(first_of.values()), now)
+    results: dict[MessageKey, IngestResult] = {}
+    duplicates = [key for key in first_of if key not in claimed]
+    if duplicates:
+        for row in await tx.execute(
+            select(
+                messages.c.id,
+                messages.c.dialog_id,
+                messages.c.channel,
+                messages.c.external_id,
+                dialogs.c.contact_id,
+            )
+            .join(dialogs, dialogs.c.id == messages.c.dialog_id)
+            .where(messages.c.direction == Direction.IN)
+            .where(tuple_(messages.c.channel, messages.c.external_id).in_(duplicates))
+        ):
+            results[(row.channel, row.external_id)] = IngestResult(
+                MessageId(row.id), DialogId(row.dialog_id), ContactId(row.contact_id), True
+            )
+
+    fresh = [first_of[key] for key in first_of if key in claimed]
+    if fresh:
+        contact_of = await _resolve_contacts(tx, [i.message for i in fresh], now)
+        dialog_of, created = await _resolve_dialogs(
+            tx, [i.message for i in fresh], contact_of, now, reopen_window
+        )
+        await _link_messages(tx, fresh, claimed, contact_of, dialog_of, now)
+        for item in fresh:
+            m = item.message
+            key = _message_key(m)
+            dialog_id = dialog_of[_thread_key(m, contact_of)]
+            results[key] = IngestResult(
+                MessageId(claimed[key]),
+                DialogId(dialog_id),
+                ContactId(contact_of[(m.channel, m.contact.address)]),
+                duplicate=False,
+                dialog_created=dialog_id in created,
+            )
+
+    out = []
+    for item in batch:
+        result = results[_message_key(item.message)]
+        if item is not first_of[_message_key(item.message)]:
+            result = IngestResult(result.message_id, result.dialog_id, result.contact_id, True)
+        out.append(result)
+    return out
+
+
+def _message_key(m: InboundMessage) -> MessageKey:
+    return (str(m.channel), m.external_id)
+
+
+def _thread_key(m: InboundMessage, contact_of: dict[IdentityKey, int]) -> ThreadKey:
+    return (contact_of[(m.channel, m.contact.address)], str(m.channel), m.thread_key)
+
+
+async def _claim_messages(
+    tx: WriteTx, items: list[PreparedInbound], now: datetime
+) -> dict[MessageKey, int]:
+    rows = [
+        {
+            "direction": Direction.IN.value,
+            "channel": str(i.message.channel),
+            "external_id": i.message.external_id,
+            "kind": i.message.kind,
+            "text": i.message.text,
+            "status": MessageStatus.RECEIVED.value,
+            "author": None,
+            "automated": i.message.is_automated,
+            "thread_hints": dict(i.message.thread_hints),
+            "raw": dict(i.message.raw) if i.message.raw is not None else None,
+            "history": [],
+            "sent_at": i.message.provider_ts,
+            "created_at": now,
+        }
+        for i in items
+    ]
+    stmt = insert_or_ignore(tx, messages).returning(
+        messages.c.id, messages.c.channel, messages.c.external_id
+    )
+    result = await tx.execute(stmt, rows)
+    return {(r.channel, r.external_id): r.id for r in result}
+
+
+async def _resolve_contacts(
+    tx: WriteTx, batch: list[InboundMessage], now: datetime
+) -> dict[IdentityKey, int]:
+    wanted: dict[IdentityKey, InboundMessage] = {}
+    for m in batch:
+        wanted.setdefault((str(m.channel), m.contact.address), m)
+    contact_of = await _select_identities(tx, list(wanted))
+    missing = {k: m for k, m in wanted.items() if k not in contact_of}
+    if not missing:
+        return contact_of
+
+    # The same email address or phone number seen on another channel is the same person.
+    by_email = {m.contact.email.lower(): k for k, m in missing.items() if m.contact.email}
+    by_phone = {m.contact.phone: k for k, m in missing.items() if m.contact.phone}
+    merged: dict[IdentityKey, int] = {}
+    if by_email or by_phone:
+        found = await tx.execute(
+            select(contacts.c.id, contacts.c.email, contacts.c.phone)
+            .where(contacts.c.email.in_(list(by_email)) | contacts.c.phone.in_(list(by_phone)))
+            .order_by(contacts.c.id)
+        )
+        for row in found:
+            key = by_email.get((row.email or "").lower()) or by_phone.get(row.phone or "")
+            if key is not None:
+                merged.setdefault(key, row.id)
+
+    new_keys = [k for k in missing if k not in merged]
+    if new_keys:
+        result = await tx.execute(
+            contacts.insert().returning(contacts.c.id, sort_by_parameter_order=True),
+            [_contact_row(missing[k], now) for k in new_keys],
+        )
+        merged.update(zip(new_keys, result.scalars(), strict=True))
+
+    inserted = await tx.execute(
+        insert_or_ignore(tx, contact_identities).returning(
+            contact_identities.c.channel, contact_identities.c.address
+        ),
+        [
+            {
+                "contact_id": merged[k],
+                "channel": k[0],
+                "address": k[1],
+                "display_name": missing[k].contact.name,
+                "created_at": now,
+            }
+            for k in missing
+        ],
+    )
+    won = {(r.channel, r.address) for r in inserted}
+    lost = [k for k in missing if k not in won]
+    contact_of.update({k: merged[k] for k in won})
+    if lost:  # another writer created these identities first: use theirs, drop our new contacts
+        contact_of.update(await _select_identities(tx, lost))
+        orphans = [merged[k] for k in lost if k in new_keys and merged[k] != contact_of[k]]
+        if orphans:
+            await tx.execute(delete(contacts).where(contacts.c.id.in_(orphans)))
+    return contact_of
+
+
+def _contact_row(m: InboundMessage, now: datetime) -> dict[str, Any]:
+    c = m.contact
+    return {
+        "name": c.name[:200],
+        "email": c.email.lower() if c.email else None,
+        "phone": c.phone,
+        "tags": sorted(set(c.tags)),
+        "attrs": dict(c.attrs),
+        "created_at": now,
+    }
+
+
+async def _select_identities(tx: WriteTx, keys: list[IdentityKey]) -> dict[IdentityKey, int]:
+    rows = await tx.execute(
+        select(
+            contact_identities.c.channel,
+            contact_identities.c.address,
+            contact_identities.c.contact_id,
+        ).where(tuple_(contact_identities.c.channel, contact_identities.c.address).in_(keys))
+    )
+    return {(r.channel, r.address): r.contact_id for r in rows}
+
+
+async def _resolve_dialogs(
+    tx: WriteTx,
+    batch: list[InboundMessage],
+    contact_of: dict[IdentityKey, int],
+    now: datetime,
+    reopen_window: timedelta,
+) -> tuple[dict[ThreadKey, int], set[int]]:
+    """Each thread's open dialog; else its recently closed one, reopened; else a new one."""
+    subject_of: dict[ThreadKey, str] = {}
+    for m in batch:
+        subject_of.setdefault(_thread_key(m, contact_of), m.subject)
+    keys = list(subject_of)
+    dialog_of: dict[ThreadKey, int] = {}
+    reopen: dict[ThreadKey, int] = {}
+    rows = await tx.execute(
+        for_update(
+            tx,
+            select(
+                dialogs.c.id,
+                dialogs.c.contact_id,
+                dialogs.c.channel,
+                dialogs.c.thread_key,
+                dialogs.c.status,
+                dialogs.c.closed_at,
+            )
+            .where(tuple_(dialogs.c.contact_id, dialogs.c.channel, dialogs.c.thread_key).in_(keys))
+            .order_by(dialogs.c.id),
+        )
+    )
+    for r in rows:
+        key = (r.contact_id, r.channel, r.thread_key)
+        if r.status != DialogStatus.CLOSED:
+            dialog_of[key] = r.id
+            reopen.pop(key, None)
+        elif (
+            key not in dialog_of and r.closed_at is not None and now - r.closed_at <= reopen_window
+        ):
+            reopen[key] = r.id
+        elif key not in dialog_of:
+            reopen.pop(key, None)  # a later closed dialog, outside the window, supersedes
+    if reopen:
+        await tx.execute(
+            update(dialogs)
+            .where(dialogs.c.id == bindparam("dialog_id"))
+            .values(status=DialogStatus.OPEN.value, closed_at=None),
+            [{"dialog_id": d} for d in reopen.values()],
+        )
+        dialog_of.update(reopen)
+
+    created: set[int] = set()
+    new_keys = [k for k in keys if k not in dialog_of]
+    if new_keys:
+        inserted = await tx.execute(
+            insert_or_ignore(tx, dialogs).returning(
+                dialogs.c.id, dialogs.c.contact_id, dialogs.c.channel, dialogs.c.thread_key
+            ),
+            [
+                {
+                    "contact_id": k[0],
+                    "channel": k[1],
+                    "thread_key": k[2],
+                    "status": DialogStatus.OPEN.value,
+                    "tags": [],
+                    "subject": subject_of[k][:500],
+                    "created_at": now,
+                    "last_message_at": now,
+                }
+                for k in new_keys
+            ],
+        )
+        for r in inserted:
+            dialog_of[(r.contact_id, r.channel, r.thread_key)] = r.id
+            created.add(r.id)
+        lost = [k for k in new_keys if k not in dialog_of]
+        if lost:  # opened concurrently by another writer
+            for r in await tx.execute(
+                select(dialogs.c.id, dialogs.c.contact_id, dialogs.c.channel, dialogs.c.thread_key)
+                .where(
+                    tuple_(dialogs.c.contact_id, dialogs.c.channel, dialogs.c.thread_key).in_(lost)
+                )
+                .where(dialogs.c.status != DialogStatus.CLOSED)
+            ):
+                dialog_of[(r.contact_id, r.channel, r.thread_key)] = r.id
+    return dialog_of, created
+
+
+async def _link_messages(
+    tx: WriteTx,
+    fresh: list[PreparedInbound],
+    claimed: dict[MessageKey, int],
+    contact_of: dict[IdentityKey, int],
+    dialog_of: dict[ThreadKey, int],
+    now: datetime,
+) -> None:
+    """Point claimed messages at their dialogs, bump the dialogs, record attachments."""
+    await tx.execute(
+        update(messages)
+        .where(messages.c.id == bindparam("message_id"))
+        .values(dialog_id=bindparam("new_dialog_id")),
+        [
+            {
+                "message_id": claimed[_message_key(i.message)],
+                "new_dialog_id": dialog_of[_thread_key(i.message, contact_of)],
+            }
+            for i in fresh
+        ],
+    )
+    new_tags: dict[int, set[str]] = {}
+    for i in fresh:
+        new_tags.setdefault(dialog_of[_thread_key(i.message, contact_of)], set()).update(
+            i.message.tags
+        )
+    tagged = [d for d, tags in new_tags.items() if tags]
+    if tagged:
+        rows = await tx.execute(
+            select(dialogs.c.id, dialogs.c.tags).where(dialogs.c.id.in_(tagged))
+        )
+        await tx.execute(
+            update(dialogs)
+            .where(dialogs.c.id == bindparam("dialog_id"))
+            .values(tags=bindparam("merged_tags")),
+            [
+                {"dialog_id": r.id, "merged_tags": sorted(set(r.tags or []) | new_tags[r.id])}
+                for r in rows
+            ],
+        )
+    await tx.execute(
+        update(dialogs).where(dialogs.c.id.in_(list(new_tags))).values(last_message_at=now)
+    )
+    rows = [
+        {
+            "message_id": claimed[_message_key(i.message)],
+            "filename": a.filename[:300],
+            "content_type": a.content_type[:200],
+            "size": len(a.data),
+            "sha256": sha,
+            "created_at": now,
+        }
+        for i in fresh
+        for a, sha in zip(i.message.attachments, i.attachment_hashes, strict=True)
+    ]
+    if rows:
+        await tx.execute(attachments.insert(), rows)

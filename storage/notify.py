@@ -1,0 +1,104 @@
+"""Cross-process event delivery: NOTIFY inside the writing transaction, LISTEN everywhere.
+
+PostgreSQL delivers a NOTIFY only when its transaction commits and to every listening
+session, the sender's own process included, so all processes see the same stream.
+SQLite has no such thing and serves one process: events are handed over in-process
+right after commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import asyncpg
+import structlog
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from storage.db import Database, WriteTx
+
+log = structlog.get_logger(__name__)
+
+CHANNEL = "relaydesk_events"
+_MAX_PAYLOAD = 7000  # PostgreSQL refuses NOTIFY payloads from 8000 bytes
+
+Deliver = Callable[[str], None]
+
+
+class EventRelay:
+    """Carries encoded event batches from writers to this process's `deliver` callback."""
+
+    def __init__(self, db: Database, deliver: Deliver) -> None:
+        self._db = db
+        self._deliver = deliver
+        self._conn: asyncpg.Connection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._lost = asyncio.Event()
+
+    @property
+    def shared(self) -> bool:
+        """True when other processes hear this process's events (PostgreSQL)."""
+        return not self._db.is_sqlite
+
+    async def stage(self, tx: WriteTx, payloads: Sequence[str]) -> None:
+        """Queue payloads in `tx`; PostgreSQL sends them if and when it commits."""
+        if self.shared:
+            for payload in payloads:
+                if len(payload.encode()) > _MAX_PAYLOAD:
+                    raise ValueError("event payload too large for NOTIFY")
+                await tx.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": payload})
+
+    def committed(self, payloads: Sequence[str]) -> None:
+        """Call after the staging transaction committed."""
+        if not self.shared:
+            for payload in payloads:
+                self._deliver(payload)
+
+    async def start(self) -> None:
+        if self.shared:
+            await self._connect()
+            self._task = asyncio.create_task(self._watch(), name="event-relay-watch")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                await self._conn.close(timeout=2)
+
+    async def _connect(self) -> None:
+        url = make_url(self._db.url)
+        self._conn = await asyncpg.connect(
+            host=url.host or "127.0.0.1",
+            port=url.port or 5432,
+            user=url.username,
+            password=url.password,
+            database=url.database,
+        )
+        await self._conn.add_listener(CHANNEL, self._on_notify)
+        self._conn.add_termination_listener(lambda _conn: self._lost.set())
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        self._deliver(payload)
+
+    async def _watch(self) -> None:
+        """Reconnect the listener when its connection drops; subscribers are told to resync."""
+        delay = 0.1
+        while True:
+            await self._lost.wait()
+            try:
+                await self._connect()
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("event_listener_reconnect_failed", error=str(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+                continue
+            self._lost.clear()
+            delay = 0.1
+            log.info("event_listener_reconnected")
+            self._deliver('[{"type": "resync"}]')

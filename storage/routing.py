@@ -1,0 +1,180 @@
+"""Routing's reads and writes: claim unrouted inbound messages, record decisions and tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy.orm import aliased
+
+from storage.db import WriteTx
+from storage.queries import OPEN_TASK
+from storage.sql import for_update
+from storage.tables import contacts, decisions, dialogs, messages, tasks
+
+
+@dataclass(slots=True)
+class UnroutedMessage:
+    id: int
+    dialog_id: int
+    channel: str
+    kind: str
+    text: str
+    automated: bool
+    is_first: bool
+    contact_name: str
+    contact_tags: frozenset[str]
+    contact_attrs: dict[str, str]
+
+
+@dataclass(slots=True)
+class DialogState:
+    """A claimed dialog as routing sees and changes it."""
+
+    id: int
+    tags: list[str]
+    priority: str
+    open_tasks: dict[str, int] = field(default_factory=dict)  # queue -> task id
+
+
+async def claim_unrouted(
+    tx: WriteTx, limit: int
+) -> tuple[list[UnroutedMessage], dict[int, DialogState]]:
+    """Lock dialogs that have unrouted inbound messages and return those messages in order.
+
+    On PostgreSQL the dialogs are locked FOR UPDATE SKIP LOCKED, so several processes
+    route different dialogs at once and never the same one twice.
+    """
+    pending = (
+        select(messages.c.dialog_id)
+        .where(messages.c.routed_at.is_(None), messages.c.direction == "in")
+        .order_by(messages.c.id)
+        .limit(limit)
+    )
+    locked = await tx.execute(
+        for_update(
+            tx,
+            select(dialogs.c.id, dialogs.c.tags, dialogs.c.priority)
+            .where(dialogs.c.id.in_(pending.scalar_subquery()))
+            .order_by(dialogs.c.id),
+            skip_locked=True,
+        )
+    )
+    states = {r.id: DialogState(r.id, list(r.tags or []), r.priority) for r in locked}
+    if not states:
+        return [], {}
+    earlier = aliased(messages)
+    rows = await tx.execute(
+        select(
+            messages.c.id,
+            messages.c.dialog_id,
+            messages.c.channel,
+            messages.c.kind,
+            messages.c.text,
+            messages.c.automated,
+            ~exists()
+            .where(
+                and_(
+                    earlier.c.dialog_id == messages.c.dialog_id,
+                    earlier.c.direction == "in",
+                    earlier.c.id < messages.c.id,
+                )
+            )
+            .label("is_first"),
+            contacts.c.name,
+            contacts.c.tags,
+            contacts.c.attrs,
+        )
+        .join(dialogs, dialogs.c.id == messages.c.dialog_id)
+        .join(contacts, contacts.c.id == dialogs.c.contact_id)
+        .where(
+            messages.c.dialog_id.in_(list(states)),
+            messages.c.routed_at.is_(None),
+            messages.c.direction == "in",
+        )
+        .order_by(messages.c.id)
+    )
+    claimed = [
+        UnroutedMessage(
+            id=r.id,
+            dialog_id=r.dialog_id,
+            channel=r.channel,
+            kind=r.kind,
+            text=r.text,
+            automated=bool(r.automated),
+            is_first=bool(r.is_first),
+            contact_name=r.name,
+            contact_tags=frozenset(r.tags or []),
+            contact_attrs={str(k): str(v) for k, v in (r.attrs or {}).items()},
+        )
+        for r in rows
+    ]
+    for t in await tx.execute(
+        select(tasks.c.id, tasks.c.dialog_id, tasks.c.queue)
+        .where(tasks.c.dialog_id.in_(list(states)), tasks.c.status.in_(OPEN_TASK))
+        .order_by(tasks.c.id)
+    ):
+        states[t.dialog_id].open_tasks.setdefault(t.queue, t.id)
+    return claimed, states
+
+
+async def save_decision(
+    tx: WriteTx,
+    *,
+    message_id: int,
+    dialog_id: int,
+    rules_version: str,
+    body: dict[str, Any],
+    now: datetime,
+) -> int:
+    result = await tx.execute(
+        decisions.insert().returning(decisions.c.id),
+        {
+            "message_id": message_id,
+            "dialog_id": dialog_id,
+            "rules_version": rules_version,
+            "body": body,
+            "created_at": now,
+        },
+    )
+    return int(result.scalar_one())
+
+
+async def create_task(tx: WriteTx, values: dict[str, Any]) -> int:
+    result = await tx.execute(tasks.insert().returning(tasks.c.id), values)
+    return int(result.scalar_one())
+
+
+async def bump_task(tx: WriteTx, task_id: int, *, priority: str | None, now: datetime) -> None:
+    values: dict[str, Any] = {"updated_at": now}
+    if priority is not None:
+        values["priority"] = priority
+    await tx.execute(update(tasks).where(tasks.c.id == task_id).values(**values))
+
+
+async def finish_routing(
+    tx: WriteTx, message_ids: Sequence[int], dialog_states: Sequence[DialogState], now: datetime
+) -> None:
+    await tx.execute(
+        update(messages).where(messages.c.id.in_(list(message_ids))).values(routed_at=now)
+    )
+    if dialog_states:
+        await tx.execute(
+            update(dialogs)
+            .where(dialogs.c.id == bindparam("dialog_id"))
+            .values(tags=bindparam("new_tags"), priority=bindparam("new_priority")),
+            [
+                {"dialog_id": d.id, "new_tags": d.tags, "new_priority": d.priority}
+                for d in dialog_states
+            ],
+        )
+
+
+async def count_unrouted(tx: WriteTx) -> int:
+    stmt = select(func.count()).select_from(messages).where(
+        messages.c.routed_at.is_(None), messages.c.direction == "in"
+    )
+    return int((await tx.execute(stmt)).scalar_one())
