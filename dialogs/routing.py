@@ -36,9 +36,10 @@ log = structlog.get_logger(__name__)
 
 
 def higher_priority(a: str, b: str | None) -> str:
+    """The more urgent of two priorities (PRIORITIES lists the most urgent first)."""
     if b is None:
         return a
-    return a if PRIORITIES.index(a) >= PRIORITIES.index(b) else b
+    return a if PRIORITIES.index(a) <= PRIORITIES.index(b) else b
 
 
 class RoutingWorker:
@@ -83,31 +84,43 @@ class RoutingWorker:
             self._wake.clear()
             self.idle.clear()
             try:
-                while await self.route_batch():
-                    pass
+                await self.route_all()
             except Exception:
-                log.exception("routing_failed")
+                log.exception("routing_failed")  # retried after a pause; nothing is lost
                 await asyncio.sleep(1)
                 self._wake.set()
             if not self._wake.is_set():
                 self.idle.set()
 
-    async def route_batch(self) -> int:
+    async def route_all(self) -> int:
+        """Route everything stored so far, in the caller's task; returns how many it routed.
+
+        Waits for dialogs another worker is routing rather than skipping them, so on return
+        every message committed before the call has been routed by someone.
+        """
+        total = 0
+        while routed := await self.route_batch(wait_for_locked=True):
+            total += routed
+        return total
+
+    async def route_batch(self, *, wait_for_locked: bool = False) -> int:
         """Route one batch; returns how many messages it routed (0: nothing left)."""
         for attempt in range(5):
             try:
-                return await self._route_batch_once()
+                return await self._route_batch_once(wait_for_locked)
             except Exception as exc:
                 if not is_retryable(exc) or attempt == 4:
                     raise
                 await asyncio.sleep(0.01 * 2**attempt)
         return 0
 
-    async def _route_batch_once(self) -> int:
+    async def _route_batch_once(self, wait_for_locked: bool) -> int:
         ruleset = self._rulebook.current
         events: list[Event] = []
         async with self._db.write() as tx:
-            claimed, states = await claim_unrouted(tx, self._batch_size)
+            claimed, states = await claim_unrouted(
+                tx, self._batch_size, skip_locked=not wait_for_locked
+            )
             if not claimed:
                 return 0
             now = self._clock()

@@ -318,6 +318,14 @@ OPERATIONS: tuple[Operation, ...] = (
         "Agents with presence, capacity and current load",
         {200: AgentPage},
     ),
+    Operation(
+        "GET",
+        f"{API}/events",
+        stream_events,
+        "Live domain events (message_received, dialog_updated, task_changed) as SSE",
+        {200: None},
+        content_type="text/event-stream",
+    ),
 )
 
 

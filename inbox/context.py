@@ -40,4 +40,4 @@ class Principal:
     role: str
 
 
-PRINCIPAL_KEY = "relaydesk.principal"
+PRINCIPAL_KEY = web.RequestKey("principal", Principal)

@@ -30,9 +30,16 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     else:
         loop_factory = uvloop.new_event_loop
     loop = loop_factory() if loop_factory else asyncio.new_event_loop()
-    print(f"Relaydesk serving on http://{settings.host}:{settings.port}/", flush=True)
     web.run_app(
-        app, host=settings.host, port=settings.port, print=None, access_log=None, loop=loop
+        app,
+        host=settings.host,
+        port=settings.port,
+        access_log=None,
+        loop=loop,
+        # run_app calls this once the socket listens: scripts and tests wait for this line.
+        print=lambda _: print(
+            f"Relaydesk serving on http://{settings.host}:{settings.port}/", flush=True
+        ),
     )
     return 0
 

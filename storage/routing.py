@@ -41,7 +41,7 @@ class DialogState:
 
 
 async def claim_unrouted(
-    tx: WriteTx, limit: int
+    tx: WriteTx, limit: int, *, skip_locked: bool = True
 ) -> tuple[list[UnroutedMessage], dict[int, DialogState]]:
     """Lock dialogs that have unrouted inbound messages and return those messages in order.
 
@@ -60,7 +60,7 @@ async def claim_unrouted(
             select(dialogs.c.id, dialogs.c.tags, dialogs.c.priority)
             .where(dialogs.c.id.in_(pending.scalar_subquery()))
             .order_by(dialogs.c.id),
-            skip_locked=True,
+            skip_locked=skip_locked,
         )
     )
     states = {r.id: DialogState(r.id, list(r.tags or []), r.priority) for r in locked}

@@ -27,7 +27,9 @@ def inbound(
     )
 
 
-def api_message(external_id: str, *, contact: str = "c-1", text: str = "hello", **extra: Any) -> dict[str, Any]:
+def api_message(
+    external_id: str, *, contact: str = "c-1", text: str = "hello", **extra: Any
+) -> dict[str, Any]:
     return {
         "channel": "api",
         "external_id": external_id,

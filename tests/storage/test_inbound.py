@@ -74,7 +74,10 @@ async def test_contacts_merge_by_email_across_channels(db: Database) -> None:
     """A new identity whose email is already known joins that contact."""
     [a] = await store(db, inbound("m1", contact="tg-1", email="Ann@Example.com"))
     [b] = await store(
-        db, inbound("m2", contact="ann@example.com", channel=ChannelKind.EMAIL, email="ann@example.com")
+        db,
+        inbound(
+            "m2", contact="ann@example.com", channel=ChannelKind.EMAIL, email="ann@example.com"
+        ),
     )
     assert a.contact_id == b.contact_id
     assert a.dialog_id != b.dialog_id  # one dialog per channel thread
@@ -115,7 +118,10 @@ async def test_closed_dialog_outside_window_starts_new(db: Database) -> None:
 async def test_thread_keys_separate_dialogs(db: Database) -> None:
     """Parallel threads of one contact (e.g. two email subjects) are two dialogs."""
     a, b, c = await store(
-        db, inbound("m1", thread_key="t1"), inbound("m2", thread_key="t2"), inbound("m3", thread_key="t1")
+        db,
+        inbound("m1", thread_key="t1"),
+        inbound("m2", thread_key="t2"),
+        inbound("m3", thread_key="t1"),
     )
     assert a.dialog_id == c.dialog_id != b.dialog_id
 
@@ -125,7 +131,9 @@ async def test_message_tags_merge_into_dialog(db: Database) -> None:
     [a] = await store(db, inbound("m1", tags=("vip", "b2b")))
     await store(db, inbound("m2", tags=("vip", "urgent")))
     async with db.read() as tx:
-        tags = (await tx.execute(select(dialogs.c.tags).where(dialogs.c.id == a.dialog_id))).scalar_one()
+        tags = (
+            await tx.execute(select(dialogs.c.tags).where(dialogs.c.id == a.dialog_id))
+        ).scalar_one()
     assert sorted(tags) == ["b2b", "urgent", "vip"]
 
 
