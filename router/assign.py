@@ -1,0 +1,264 @@
+"""Pure assignment: which waiting task goes to which online agent, and why.
+
+``plan_assignments`` takes a snapshot (waiting tasks, agents with their load) and plans greedily
+in queue order: priority (urgent first), then SLA due time (earliest first, none last), then age,
+then id. For each task the eligible agents are the online members of its queue's team with the
+required skills and room for the task's weight; once the task has waited ``overflow.after`` the
+team of the overflow queue is eligible too (after the home team, never instead of it).
+
+Load is in weight units: a task on channel C weighs ``agents.<login>.weights.C`` (default 1), and
+an agent takes a task only if ``load + weight <= capacity``. Callers compute ``AgentState.load``
+as the sum of those weights over the agent's open tasks (``RuleSet.weight(login, channel)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from router.assign_pick import Live, pick_agent, why_not
+from router.durations import format_duration
+from router.model import QueueSpec, RuleSet
+from router.schema import PRIORITIES
+
+PRIORITY_RANK: Mapping[str, int] = {name: rank for rank, name in enumerate(PRIORITIES)}
+
+
+@dataclass(frozen=True, slots=True)
+class AgentState:
+    """An agent right now: presence, capacity and load (in weight units), skills."""
+
+    login: str
+    online: bool
+    capacity: int
+    load: float
+    skills: frozenset[str] = frozenset()
+    last_assigned_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingTask:
+    """A task waiting in a queue. ``channel`` selects the per-agent load weight."""
+
+    id: int
+    queue: str
+    priority: str
+    sla_due: datetime | None
+    created_at: datetime
+    skills: frozenset[str] = frozenset()
+    sticky_login: str | None = None
+    channel: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.priority not in PRIORITY_RANK:
+            raise ValueError(f"unknown priority {self.priority!r} for task {self.id}")
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateView:
+    """How one agent looked when a task was placed; ``why_not`` is None when eligible."""
+
+    login: str
+    eligible: bool
+    why_not: str | None
+    load: float
+    capacity: int
+    online: bool
+    skills: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    task_id: int
+    login: str
+    reason: str
+    candidates: tuple[CandidateView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The outcome for a single task: an agent, or ``login`` None when it waits in its queue."""
+
+    task_id: int
+    login: str | None
+    reason: str
+    candidates: tuple[CandidateView, ...]
+
+    def explain(self) -> str:
+        head = f"task {self.task_id}: " + (
+            f"assign to {self.login}" if self.login else "waits in queue"
+        )
+        lines = [head, f"  {self.reason}"]
+        for c in self.candidates:
+            verdict = "eligible" if c.eligible else f"no: {c.why_not}"
+            lines.append(
+                f"  - {c.login}: load {c.load:g}/{c.capacity}, "
+                f"{'online' if c.online else 'offline'} -> {verdict}"
+            )
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentPlan:
+    """Assignments in the order they were made, the new round-robin state, what still waits."""
+
+    assignments: tuple[Assignment, ...]
+    rr_state: Mapping[str, str]
+    waiting: tuple[int, ...] = ()
+
+
+def queue_order_key(task: WaitingTask) -> tuple[int, bool, datetime, datetime, int]:
+    """Sort key: priority, then SLA due (earliest first, none last), then age, then id."""
+    due = task.sla_due if task.sla_due is not None else task.created_at
+    return (PRIORITY_RANK[task.priority], task.sla_due is None, due, task.created_at, task.id)
+
+
+def _reached(
+    ruleset: RuleSet, task: WaitingTask, now: datetime
+) -> list[tuple[timedelta, QueueSpec]]:
+    waited = now - task.created_at
+    return [(need, spec) for need, spec in ruleset.overflow_chain(task.queue) if waited >= need]
+
+
+@dataclass(slots=True)
+class _Outcome:
+    agent: Live | None
+    reason: str
+    via: QueueSpec | None  # the queue whose team the agent came from
+    rotates: bool  # advances the round-robin pointer of ``via``
+    considered: list[str]
+    required: frozenset[str]
+
+
+class _Planner:
+    def __init__(
+        self,
+        ruleset: RuleSet,
+        agents: Sequence[AgentState],
+        now: datetime,
+        rr_state: Mapping[str, str],
+    ) -> None:
+        self.ruleset = ruleset
+        self.now = now
+        self.rr = dict(rr_state)
+        self.live = {a.login: Live.of(a) for a in agents}
+
+    def outcome(self, task: WaitingTask, tiers: list[tuple[timedelta, QueueSpec]]) -> _Outcome:
+        ruleset, live = self.ruleset, self.live
+        if not tiers:
+            reason = f"waits: queue {task.queue!r} is not in the rules"
+            return _Outcome(None, reason, None, False, [], task.skills)
+        home = tiers[0][1]
+        required = task.skills | home.skills
+        considered: list[str] = []
+        for depth, (need, spec) in enumerate(tiers):
+            members = ruleset.teams.get(spec.team, ())
+            considered.extend(m for m in members if m not in considered)
+            eligible = [
+                live[login]
+                for login in members
+                if login in live
+                and why_not(live[login], required, ruleset.weight(login, task.channel)) is None
+            ]
+            if not eligible:
+                continue
+            sticky = task.sticky_login if home.sticky else None
+            agent, how, rotates = pick_agent(
+                spec, members, eligible, sticky, self.rr.get(spec.name)
+            )
+            if depth:
+                waited = format_duration(self.now - task.created_at)
+                how = (
+                    f"overflow from {home.name} to {spec.name} (waited {waited}, "
+                    f"overflow after {format_duration(need)}): {how}"
+                )
+            return _Outcome(agent, how, spec, rotates, considered, required)
+        teams = ", ".join(dict.fromkeys(spec.team for _, spec in tiers))
+        reason = f"waits in queue {home.name}: no online agent of team {teams} can take it now"
+        return _Outcome(None, reason, None, False, considered, required)
+
+    def views(self, outcome: _Outcome, task: WaitingTask) -> tuple[CandidateView, ...]:
+        out = []
+        for login in outcome.considered:
+            agent = self.live.get(login)
+            reason = why_not(agent, outcome.required, self.ruleset.weight(login, task.channel))
+            if agent is None:
+                out.append(CandidateView(login, False, reason, 0.0, 0, False, frozenset()))
+            else:
+                out.append(
+                    CandidateView(
+                        login,
+                        reason is None,
+                        reason,
+                        agent.load,
+                        agent.capacity,
+                        agent.online,
+                        agent.skills,
+                    )
+                )
+        return tuple(out)
+
+    def apply(self, task: WaitingTask, outcome: _Outcome) -> None:
+        agent = outcome.agent
+        assert agent is not None and outcome.via is not None
+        agent.load += self.ruleset.weight(agent.login, task.channel)
+        agent.last_assigned_at = self.now
+        if outcome.rotates:
+            self.rr[outcome.via.name] = agent.login
+
+
+def plan_assignments(
+    ruleset: RuleSet,
+    waiting: Sequence[WaitingTask],
+    agents: Sequence[AgentState],
+    now: datetime,
+    rr_state: Mapping[str, str] | None = None,
+) -> AssignmentPlan:
+    """Plan who takes which waiting task now; never exceeds capacity, only online agents."""
+    planner = _Planner(ruleset, agents, now, rr_state or {})
+    if len({task.id for task in waiting}) != len(waiting):
+        raise ValueError("a task id is listed twice in waiting")
+    teams_with_room = {
+        team
+        for team, members in ruleset.teams.items()
+        if any(m in planner.live and planner.live[m].has_room() for m in members)
+    }
+    assignments: list[Assignment] = []
+    if teams_with_room:
+        reached = [(task, _reached(ruleset, task, now)) for task in waiting]
+        workable = [
+            (task, tiers)
+            for task, tiers in reached
+            if any(spec.team in teams_with_room for _, spec in tiers)
+        ]
+        workable.sort(key=lambda pair: queue_order_key(pair[0]))
+        failed: set[tuple[str, frozenset[str], str | None, int]] = set()
+        for task, tiers in workable:
+            signature = (task.queue, task.skills, task.channel, len(tiers))
+            if signature in failed:
+                continue  # room only shrinks during a plan: it cannot fit now either
+            outcome = planner.outcome(task, tiers)
+            if outcome.agent is None:
+                failed.add(signature)
+                continue
+            candidates = planner.views(outcome, task)
+            planner.apply(task, outcome)
+            assignments.append(Assignment(task.id, outcome.agent.login, outcome.reason, candidates))
+    chosen = {a.task_id for a in assignments}
+    rest = sorted((t for t in waiting if t.id not in chosen), key=queue_order_key)
+    return AssignmentPlan(tuple(assignments), dict(planner.rr), tuple(t.id for t in rest))
+
+
+def explain_choice(
+    ruleset: RuleSet,
+    task: WaitingTask,
+    agents: Sequence[AgentState],
+    now: datetime,
+    rr_state: Mapping[str, str] | None = None,
+) -> Choice:
+    """What ``plan_assignments`` would do with ``task`` alone, with every candidate's verdict."""
+    planner = _Planner(ruleset, agents, now, rr_state or {})
+    outcome = planner.outcome(task, _reached(ruleset, task, now))
+    login = outcome.agent.login if outcome.agent else None
+    return Choice(task.id, login, outcome.reason, planner.views(outcome, task))
