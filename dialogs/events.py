@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 import orjson
@@ -25,7 +25,11 @@ class Event:
     type: ClassVar[str] = "event"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type, **asdict(self)}
+        # Not dataclasses.asdict: it deep-copies and showed up in ingest profiles.
+        out: dict[str, Any] = {"type": self.type}
+        for f in fields(self):
+            out[f.name] = getattr(self, f.name)
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,28 +18,28 @@ import structlog
 from dialogs.events import DialogUpdated, Event, TaskChanged, encode_events
 from dialogs.model import TaskStatus
 from dialogs.rulebook import Rulebook
-from router import PRIORITIES, Decision, Facts, decide, sla_due_times
+from router import PRIORITIES, Decision, Facts, RuleSet, decide, sla_due_times
 from storage import Database
 from storage.db import is_retryable
 from storage.notify import EventRelay
 from storage.routing import (
     DialogState,
     UnroutedMessage,
-    bump_task,
+    bump_tasks,
     claim_unrouted,
-    create_task,
+    create_tasks,
     finish_routing,
-    save_decision,
+    save_decisions,
 )
 
 log = structlog.get_logger(__name__)
 
 
-def higher_priority(a: str, b: str | None) -> str:
-    """The more urgent of two priorities (PRIORITIES lists the most urgent first)."""
-    if b is None:
-        return a
-    return a if PRIORITIES.index(a) <= PRIORITIES.index(b) else b
+def more_urgent(a: str | None, b: str | None) -> str | None:
+    """The more urgent of two priorities, either of which may be absent."""
+    if a is None or b is None:
+        return a or b
+    return a if PRIORITIES.index(a) <= PRIORITIES.index(b) else b  # most urgent listed first
 
 
 class RoutingWorker:
@@ -116,7 +116,6 @@ class RoutingWorker:
 
     async def _route_batch_once(self, wait_for_locked: bool) -> int:
         ruleset = self._rulebook.current
-        events: list[Event] = []
         async with self._db.write() as tx:
             claimed, states = await claim_unrouted(
                 tx, self._batch_size, skip_locked=not wait_for_locked
@@ -124,88 +123,97 @@ class RoutingWorker:
             if not claimed:
                 return 0
             now = self._clock()
+            batch = _BatchPlan()
             for message in claimed:
                 state = states[message.dialog_id]
                 decision = decide(ruleset, _facts(message, state, now))
-                events.extend(await self._apply(tx, message, state, decision, now))
+                batch.add(message, state, decision, ruleset, now)
+            decision_ids = await save_decisions(tx, batch.decisions)
+            for row in batch.new_tasks:
+                row["decision_id"] = decision_ids[row.pop("decision_index")]
+            task_ids = await create_tasks(tx, batch.new_tasks)
+            await bump_tasks(tx, batch.bumps, now)
             await finish_routing(tx, [m.id for m in claimed], list(states.values()), now)
+            events: list[Event] = [
+                TaskChanged(task_id, row["dialog_id"], "waiting", None, row["queue"])
+                for task_id, row in zip(task_ids, batch.new_tasks, strict=True)
+            ]
             events.extend(DialogUpdated(d) for d in states)
             payloads = [encode_events(events[i : i + 40]) for i in range(0, len(events), 40)]
             await self._relay.stage(tx, payloads)
         self._relay.committed(payloads)
-        if any(isinstance(e, TaskChanged) for e in events):
+        for task_id, row in zip(task_ids, batch.new_tasks, strict=True):
+            log.info(
+                "task_created", task_id=task_id, queue=row["queue"], dialog_id=row["dialog_id"]
+            )
+        if task_ids:
             self._on_tasks_changed()
         return len(claimed)
 
-    async def _apply(
+
+class _BatchPlan:
+    """What one routing batch will write, worked out before any write (bulk statements)."""
+
+    def __init__(self) -> None:
+        self.decisions: list[dict[str, Any]] = []
+        self.new_tasks: list[dict[str, Any]] = []
+        self.bumps: dict[int, str | None] = {}
+
+    def add(
         self,
-        tx: Any,
         message: UnroutedMessage,
         state: DialogState,
         decision: Decision,
+        ruleset: RuleSet,
         now: datetime,
-    ) -> list[Event]:
+    ) -> None:
         for tag in decision.tags:
             if tag not in state.tags:
                 state.tags.append(tag)
-        explicit_priority = decision.priority if decision.priority != "normal" else None
-        state.priority = higher_priority(state.priority, explicit_priority)
+        explicit = decision.priority if decision.priority != "normal" else None
+        state.priority = more_urgent(state.priority, explicit) or state.priority
         body = decision.to_dict()
         fired = [t.name for t in decision.trace if t.matched]
         body["rules"] = fired
-        body["reason"] = (
-            "matched " + ", ".join(repr(n) for n in fired) if fired else "no rule matched"
+        body["reason"] = "matched " + ", ".join(map(repr, fired)) if fired else "no rule matched"
+        decision_index = len(self.decisions)
+        self.decisions.append(
+            {
+                "message_id": message.id,
+                "dialog_id": message.dialog_id,
+                "rules_version": decision.rules_version,
+                "body": body,
+                "created_at": now,
+            }
         )
-        decision_id = await save_decision(
-            tx,
-            message_id=message.id,
-            dialog_id=message.dialog_id,
-            rules_version=decision.rules_version,
-            body=body,
-            now=now,
-        )
-        events: list[Event] = []
         for plan in decision.tasks:
-            task_id = state.open_tasks.get(plan.queue)
-            if task_id is not None:  # a follow-up joins the dialog's open task in that queue
-                await bump_task(tx, task_id, priority=explicit_priority, now=now)
-                log.info(
-                    "task_joined",
-                    task_id=task_id,
-                    message_id=message.id,
-                    dialog_id=message.dialog_id,
+            joined = state.open_tasks.get(plan.queue)
+            if joined is None:  # a new task; negative ids stand for rows not yet inserted
+                first_due, resolution_due = (
+                    sla_due_times(ruleset, plan.sla, now) if plan.sla else (None, None)
                 )
-                continue
-            first_due, resolution_due = (
-                sla_due_times(self._rulebook.current, plan.sla, now) if plan.sla else (None, None)
-            )
-            task_id = await create_task(
-                tx,
-                {
-                    "dialog_id": message.dialog_id,
-                    "title": plan.title[:300],
-                    "queue": plan.queue,
-                    "status": TaskStatus.WAITING.value,
-                    "priority": state.priority,
-                    "tags": list(state.tags),
-                    "sla_policy": plan.sla,
-                    "first_response_due": first_due,
-                    "resolution_due": resolution_due,
-                    "decision_id": decision_id,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
-            state.open_tasks[plan.queue] = task_id
-            log.info(
-                "task_created",
-                task_id=task_id,
-                queue=plan.queue,
-                message_id=message.id,
-                dialog_id=message.dialog_id,
-            )
-            events.append(TaskChanged(task_id, message.dialog_id, "waiting", None, plan.queue))
-        return events
+                state.open_tasks[plan.queue] = -1 - len(self.new_tasks)
+                self.new_tasks.append(
+                    {
+                        "dialog_id": message.dialog_id,
+                        "title": plan.title[:300],
+                        "queue": plan.queue,
+                        "status": TaskStatus.WAITING.value,
+                        "priority": state.priority,
+                        "tags": list(state.tags),
+                        "sla_policy": plan.sla,
+                        "first_response_due": first_due,
+                        "resolution_due": resolution_due,
+                        "decision_index": decision_index,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            elif joined < 0:  # joins a task this same batch creates
+                row = self.new_tasks[-1 - joined]
+                row["priority"] = more_urgent(row["priority"], explicit)
+            else:  # a follow-up joins the dialog's open task in that queue
+                self.bumps[joined] = more_urgent(self.bumps.get(joined), explicit)
 
 
 def _facts(message: UnroutedMessage, state: DialogState, now: datetime) -> Facts:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -43,9 +44,14 @@ def load_rulebook(settings: Settings) -> Rulebook:
     return Rulebook.from_file(path)
 
 
+# Request ids: a random per-process prefix and a counter (cheaper than random bytes each time).
+_REQUEST_PREFIX = secrets.token_hex(4)
+_request_seq = itertools.count(1)
+
+
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request_id = request.headers.get("X-Request-Id") or secrets.token_hex(8)
+    request_id = request.headers.get("X-Request-Id") or f"{_REQUEST_PREFIX}-{next(_request_seq)}"
     with structlog.contextvars.bound_contextvars(request_id=request_id[:64]):
         response = await handler(request)
     response.headers["X-Request-Id"] = request_id[:64]

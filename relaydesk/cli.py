@@ -65,7 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {
         "serve": commands.serve,
         "db": commands.db_upgrade,
-        "agents": commands.agents_add if getattr(args, "agents_command", "") == "add"
+        "agents": commands.agents_add
+        if getattr(args, "agents_command", "") == "add"
         else commands.agents_list,
         "rules": commands.rules_check,
     }[args.command]

@@ -67,9 +67,11 @@ def agents_add(args: argparse.Namespace, settings: Settings) -> int:
     from storage import agents as agent_repo
 
     login = args.login.strip()
-    if not login or len(login) > 100 or not login.replace("_", "").replace(".", "").replace(
-        "-", ""
-    ).isalnum():
+    if (
+        not login
+        or len(login) > 100
+        or not login.replace("_", "").replace(".", "").replace("-", "").isalnum()
+    ):
         print("relaydesk: a login is 1-100 letters, digits, '.', '-' or '_'", file=sys.stderr)
         return 2
     if args.password_stdin:
@@ -90,9 +92,12 @@ def agents_add(args: argparse.Namespace, settings: Settings) -> int:
                 if await agent_repo.find_agent_by_login(tx, login) is not None:
                     return False
                 await agent_repo.create_agent(
-                    tx, login=login, name=args.name or login,
+                    tx,
+                    login=login,
+                    name=args.name or login,
                     role="admin" if args.admin else "agent",
-                    password_hash=hash_password(password), token_hash=hash_token(token),
+                    password_hash=hash_password(password),
+                    token_hash=hash_token(token),
                     now=datetime.now(UTC),
                 )
             return True

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 import structlog
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -44,6 +45,14 @@ def is_retryable(exc: BaseException) -> bool:
     return False
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+# orjson instead of the stdlib json module for every JSON column: several times faster.
+_JSON = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+
+
 def _sqlite_setup(engine: AsyncEngine, *, writer: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -73,12 +82,14 @@ class Database:
             database = parsed.database or ""
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-            self.writer = create_async_engine(url, pool_size=1, max_overflow=0)
-            self.reader = create_async_engine(url, pool_size=pool_size, max_overflow=0)
+            self.writer = create_async_engine(url, pool_size=1, max_overflow=0, **_JSON)
+            self.reader = create_async_engine(url, pool_size=pool_size, max_overflow=0, **_JSON)
             _sqlite_setup(self.writer, writer=True)
             _sqlite_setup(self.reader, writer=False)
         else:
-            self.writer = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+            self.writer = create_async_engine(
+                url, pool_size=pool_size, max_overflow=pool_size, **_JSON
+            )
             self.reader = self.writer
 
     @asynccontextmanager

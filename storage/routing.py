@@ -121,38 +121,41 @@ async def claim_unrouted(
     return claimed, states
 
 
-async def save_decision(
-    tx: WriteTx,
-    *,
-    message_id: int,
-    dialog_id: int,
-    rules_version: str,
-    body: dict[str, Any],
-    now: datetime,
-) -> int:
+async def save_decisions(tx: WriteTx, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert decision rows; returns their ids in the order given."""
+    if not rows:
+        return []
     result = await tx.execute(
-        decisions.insert().returning(decisions.c.id),
-        {
-            "message_id": message_id,
-            "dialog_id": dialog_id,
-            "rules_version": rules_version,
-            "body": body,
-            "created_at": now,
-        },
+        decisions.insert().returning(decisions.c.id, sort_by_parameter_order=True), list(rows)
     )
-    return int(result.scalar_one())
+    return [int(i) for i in result.scalars()]
 
 
-async def create_task(tx: WriteTx, values: dict[str, Any]) -> int:
-    result = await tx.execute(tasks.insert().returning(tasks.c.id), values)
-    return int(result.scalar_one())
+async def create_tasks(tx: WriteTx, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert task rows; returns their ids in the order given."""
+    if not rows:
+        return []
+    result = await tx.execute(
+        tasks.insert().returning(tasks.c.id, sort_by_parameter_order=True), list(rows)
+    )
+    return [int(i) for i in result.scalars()]
 
 
-async def bump_task(tx: WriteTx, task_id: int, *, priority: str | None, now: datetime) -> None:
-    values: dict[str, Any] = {"updated_at": now}
-    if priority is not None:
-        values["priority"] = priority
-    await tx.execute(update(tasks).where(tasks.c.id == task_id).values(**values))
+async def bump_tasks(tx: WriteTx, bumps: dict[int, str | None], now: datetime) -> None:
+    """A follow-up joined these tasks: touch them, raising priority where one is given."""
+    if not bumps:
+        return
+    raised = [{"task_id": t, "new_priority": p} for t, p in bumps.items() if p is not None]
+    if raised:
+        await tx.execute(
+            update(tasks)
+            .where(tasks.c.id == bindparam("task_id"))
+            .values(priority=bindparam("new_priority"), updated_at=now),
+            raised,
+        )
+    touched = [t for t, p in bumps.items() if p is None]
+    if touched:
+        await tx.execute(update(tasks).where(tasks.c.id.in_(touched)).values(updated_at=now))
 
 
 async def finish_routing(
@@ -174,7 +177,9 @@ async def finish_routing(
 
 
 async def count_unrouted(tx: WriteTx) -> int:
-    stmt = select(func.count()).select_from(messages).where(
-        messages.c.routed_at.is_(None), messages.c.direction == "in"
+    stmt = (
+        select(func.count())
+        .select_from(messages)
+        .where(messages.c.routed_at.is_(None), messages.c.direction == "in")
     )
     return int((await tx.execute(stmt)).scalar_one())
