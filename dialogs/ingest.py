@@ -18,7 +18,7 @@ from dialogs.batching import GroupCommitter
 from dialogs.events import DialogUpdated, Event, MessageReceived, encode_events
 from dialogs.model import Direction, InboundMessage, IngestResult
 from storage import Database
-from storage.db import is_retryable
+from storage.db import SyncTx, is_retryable
 from storage.files import save_blob
 from storage.inbound import PreparedInbound, store_inbound_batch
 from storage.notify import EventRelay
@@ -89,16 +89,20 @@ class Ingestor:
         raise AssertionError("unreachable")
 
     async def _commit_once(self, batch: Sequence[PreparedInbound]) -> list[IngestResult]:
-        async with self._db.write() as tx:
-            results = await store_inbound_batch(
-                tx, batch, now=self._clock(), reopen_window=self._reopen_window
-            )
-            payloads = _event_payloads(results)
-            await self._relay.stage(tx, payloads)
+        results, payloads = await self._db.run_write(self._store, batch, self._clock())
         self._relay.committed(payloads)
         if any(not r.duplicate for r in results):
             self._on_stored()
         return results
+
+
+    def _store(
+        self, tx: SyncTx, batch: Sequence[PreparedInbound], now: datetime
+    ) -> tuple[list[IngestResult], list[str]]:
+        results = store_inbound_batch(tx, batch, now=now, reopen_window=self._reopen_window)
+        payloads = _event_payloads(results)
+        self._relay.stage_sync(tx, payloads)
+        return results, payloads
 
 
 def _event_payloads(results: Sequence[IngestResult], chunk: int = 40) -> list[str]:

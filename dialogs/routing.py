@@ -20,7 +20,7 @@ from dialogs.model import TaskStatus
 from dialogs.rulebook import Rulebook
 from router import PRIORITIES, Decision, Facts, RuleSet, decide, sla_due_times
 from storage import Database
-from storage.db import is_retryable
+from storage.db import SyncTx, is_retryable
 from storage.notify import EventRelay
 from storage.routing import (
     DialogState,
@@ -115,40 +115,43 @@ class RoutingWorker:
         return 0
 
     async def _route_batch_once(self, wait_for_locked: bool) -> int:
-        ruleset = self._rulebook.current
-        async with self._db.write() as tx:
-            claimed, states = await claim_unrouted(
-                tx, self._batch_size, skip_locked=not wait_for_locked
-            )
-            if not claimed:
-                return 0
-            now = self._clock()
-            batch = _BatchPlan()
-            for message in claimed:
-                state = states[message.dialog_id]
-                decision = decide(ruleset, _facts(message, state, now))
-                batch.add(message, state, decision, ruleset, now)
-            decision_ids = await save_decisions(tx, batch.decisions)
-            for row in batch.new_tasks:
-                row["decision_id"] = decision_ids[row.pop("decision_index")]
-            task_ids = await create_tasks(tx, batch.new_tasks)
-            await bump_tasks(tx, batch.bumps, now)
-            await finish_routing(tx, [m.id for m in claimed], list(states.values()), now)
-            events: list[Event] = [
-                TaskChanged(task_id, row["dialog_id"], "waiting", None, row["queue"])
-                for task_id, row in zip(task_ids, batch.new_tasks, strict=True)
-            ]
-            events.extend(DialogUpdated(d) for d in states)
-            payloads = [encode_events(events[i : i + 40]) for i in range(0, len(events), 40)]
-            await self._relay.stage(tx, payloads)
+        routed, created, payloads = await self._db.run_write(
+            self._route_batch_sync, self._rulebook.current, self._clock(), wait_for_locked
+        )
         self._relay.committed(payloads)
-        for task_id, row in zip(task_ids, batch.new_tasks, strict=True):
+        for task_id, row in created:
             log.info(
                 "task_created", task_id=task_id, queue=row["queue"], dialog_id=row["dialog_id"]
             )
-        if task_ids:
+        if created:
             self._on_tasks_changed()
-        return len(claimed)
+        return routed
+
+    def _route_batch_sync(
+        self, tx: SyncTx, ruleset: RuleSet, now: datetime, wait_for_locked: bool
+    ) -> tuple[int, list[tuple[int, dict[str, Any]]], list[str]]:
+        """Claim, decide and record one batch in `tx`: (routed, created tasks, event payloads)."""
+        claimed, states = claim_unrouted(tx, self._batch_size, skip_locked=not wait_for_locked)
+        if not claimed:
+            return 0, [], []
+        batch = _BatchPlan()
+        for message in claimed:
+            state = states[message.dialog_id]
+            batch.add(message, state, decide(ruleset, _facts(message, state, now)), ruleset, now)
+        decision_ids = save_decisions(tx, batch.decisions)
+        for row in batch.new_tasks:
+            row["decision_id"] = decision_ids[row.pop("decision_index")]
+        created = list(zip(create_tasks(tx, batch.new_tasks), batch.new_tasks, strict=True))
+        bump_tasks(tx, batch.bumps, now)
+        finish_routing(tx, [m.id for m in claimed], list(states.values()), now)
+        events: list[Event] = [
+            TaskChanged(task_id, row["dialog_id"], "waiting", None, row["queue"])
+            for task_id, row in created
+        ]
+        events.extend(DialogUpdated(d) for d in states)
+        payloads = [encode_events(events[i : i + 40]) for i in range(0, len(events), 40)]
+        self._relay.stage_sync(tx, payloads)
+        return len(claimed), created, payloads
 
 
 class _BatchPlan:

@@ -26,7 +26,7 @@ from dialogs.model import (
     MessageId,
     MessageStatus,
 )
-from storage.db import WriteTx
+from storage.db import SyncTx
 from storage.sql import for_update, insert_or_ignore
 from storage.tables import attachments, contact_identities, contacts, dialogs, messages
 
@@ -43,19 +43,19 @@ class PreparedInbound:
     attachment_hashes: tuple[str, ...] = ()
 
 
-async def store_inbound_batch(
-    tx: WriteTx, batch: Sequence[PreparedInbound], *, now: datetime, reopen_window: timedelta
+def store_inbound_batch(
+    tx: SyncTx, batch: Sequence[PreparedInbound], *, now: datetime, reopen_window: timedelta
 ) -> list[IngestResult]:
     """Store every message of `batch` exactly once; results are in batch order."""
     first_of: dict[MessageKey, PreparedInbound] = {}
     for item in batch:
         first_of.setdefault(_message_key(item.message), item)
 
-    claimed = await _claim_messages(tx, list(first_of.values()), now)
+    claimed = _claim_messages(tx, list(first_of.values()), now)
     results: dict[MessageKey, IngestResult] = {}
     duplicates = [key for key in first_of if key not in claimed]
     if duplicates:
-        for row in await tx.execute(
+        for row in tx.execute(
             select(
                 messages.c.id,
                 messages.c.dialog_id,
@@ -73,11 +73,11 @@ async def store_inbound_batch(
 
     fresh = [first_of[key] for key in first_of if key in claimed]
     if fresh:
-        contact_of = await _resolve_contacts(tx, [i.message for i in fresh], now)
-        dialog_of, created = await _resolve_dialogs(
+        contact_of = _resolve_contacts(tx, [i.message for i in fresh], now)
+        dialog_of, created = _resolve_dialogs(
             tx, [i.message for i in fresh], contact_of, now, reopen_window
         )
-        await _link_messages(tx, fresh, claimed, contact_of, dialog_of, now)
+        _link_messages(tx, fresh, claimed, contact_of, dialog_of, now)
         for item in fresh:
             m = item.message
             key = _message_key(m)
@@ -107,8 +107,8 @@ def _thread_key(m: InboundMessage, contact_of: dict[IdentityKey, int]) -> Thread
     return (contact_of[(m.channel, m.contact.address)], str(m.channel), m.thread_key)
 
 
-async def _claim_messages(
-    tx: WriteTx, items: list[PreparedInbound], now: datetime
+def _claim_messages(
+    tx: SyncTx, items: list[PreparedInbound], now: datetime
 ) -> dict[MessageKey, int]:
     rows = [
         {
@@ -131,17 +131,17 @@ async def _claim_messages(
     stmt = insert_or_ignore(tx, messages).returning(
         messages.c.id, messages.c.channel, messages.c.external_id
     )
-    result = await tx.execute(stmt, rows)
+    result = tx.execute(stmt, rows)
     return {(r.channel, r.external_id): r.id for r in result}
 
 
-async def _resolve_contacts(
-    tx: WriteTx, batch: list[InboundMessage], now: datetime
+def _resolve_contacts(
+    tx: SyncTx, batch: list[InboundMessage], now: datetime
 ) -> dict[IdentityKey, int]:
     wanted: dict[IdentityKey, InboundMessage] = {}
     for m in batch:
         wanted.setdefault((str(m.channel), m.contact.address), m)
-    contact_of = await _select_identities(tx, list(wanted))
+    contact_of = _select_identities(tx, list(wanted))
     missing = {k: m for k, m in wanted.items() if k not in contact_of}
     if not missing:
         return contact_of
@@ -151,7 +151,7 @@ async def _resolve_contacts(
     by_phone = {m.contact.phone: k for k, m in missing.items() if m.contact.phone}
     merged: dict[IdentityKey, int] = {}
     if by_email or by_phone:
-        found = await tx.execute(
+        found = tx.execute(
             select(contacts.c.id, contacts.c.email, contacts.c.phone)
             .where(contacts.c.email.in_(list(by_email)) | contacts.c.phone.in_(list(by_phone)))
             .order_by(contacts.c.id)
@@ -163,13 +163,13 @@ async def _resolve_contacts(
 
     new_keys = [k for k in missing if k not in merged]
     if new_keys:
-        result = await tx.execute(
+        result = tx.execute(
             contacts.insert().returning(contacts.c.id, sort_by_parameter_order=True),
             [_contact_row(missing[k], now) for k in new_keys],
         )
         merged.update(zip(new_keys, result.scalars(), strict=True))
 
-    inserted = await tx.execute(
+    inserted = tx.execute(
         insert_or_ignore(tx, contact_identities).returning(
             contact_identities.c.channel, contact_identities.c.address
         ),
@@ -188,10 +188,10 @@ async def _resolve_contacts(
     lost = [k for k in missing if k not in won]
     contact_of.update({k: merged[k] for k in won})
     if lost:  # another writer created these identities first: use theirs, drop our new contacts
-        contact_of.update(await _select_identities(tx, lost))
+        contact_of.update(_select_identities(tx, lost))
         orphans = [merged[k] for k in lost if k in new_keys and merged[k] != contact_of[k]]
         if orphans:
-            await tx.execute(delete(contacts).where(contacts.c.id.in_(orphans)))
+            tx.execute(delete(contacts).where(contacts.c.id.in_(orphans)))
     return contact_of
 
 
@@ -207,8 +207,8 @@ def _contact_row(m: InboundMessage, now: datetime) -> dict[str, Any]:
     }
 
 
-async def _select_identities(tx: WriteTx, keys: list[IdentityKey]) -> dict[IdentityKey, int]:
-    rows = await tx.execute(
+def _select_identities(tx: SyncTx, keys: list[IdentityKey]) -> dict[IdentityKey, int]:
+    rows = tx.execute(
         select(
             contact_identities.c.channel,
             contact_identities.c.address,
@@ -218,8 +218,8 @@ async def _select_identities(tx: WriteTx, keys: list[IdentityKey]) -> dict[Ident
     return {(r.channel, r.address): r.contact_id for r in rows}
 
 
-async def _resolve_dialogs(
-    tx: WriteTx,
+def _resolve_dialogs(
+    tx: SyncTx,
     batch: list[InboundMessage],
     contact_of: dict[IdentityKey, int],
     now: datetime,
@@ -232,7 +232,7 @@ async def _resolve_dialogs(
     keys = list(subject_of)
     dialog_of: dict[ThreadKey, int] = {}
     reopen: dict[ThreadKey, int] = {}
-    rows = await tx.execute(
+    rows = tx.execute(
         for_update(
             tx,
             select(
@@ -259,7 +259,7 @@ async def _resolve_dialogs(
         elif key not in dialog_of:
             reopen.pop(key, None)  # a later closed dialog, outside the window, supersedes
     if reopen:
-        await tx.execute(
+        tx.execute(
             update(dialogs)
             .where(dialogs.c.id == bindparam("dialog_id"))
             .values(status=DialogStatus.OPEN.value, closed_at=None),
@@ -270,7 +270,7 @@ async def _resolve_dialogs(
     created: set[int] = set()
     new_keys = [k for k in keys if k not in dialog_of]
     if new_keys:
-        inserted = await tx.execute(
+        inserted = tx.execute(
             insert_or_ignore(tx, dialogs).returning(
                 dialogs.c.id, dialogs.c.contact_id, dialogs.c.channel, dialogs.c.thread_key
             ),
@@ -293,7 +293,7 @@ async def _resolve_dialogs(
             created.add(r.id)
         lost = [k for k in new_keys if k not in dialog_of]
         if lost:  # opened concurrently by another writer
-            for r in await tx.execute(
+            for r in tx.execute(
                 select(dialogs.c.id, dialogs.c.contact_id, dialogs.c.channel, dialogs.c.thread_key)
                 .where(
                     tuple_(dialogs.c.contact_id, dialogs.c.channel, dialogs.c.thread_key).in_(lost)
@@ -304,8 +304,8 @@ async def _resolve_dialogs(
     return dialog_of, created
 
 
-async def _link_messages(
-    tx: WriteTx,
+def _link_messages(
+    tx: SyncTx,
     fresh: list[PreparedInbound],
     claimed: dict[MessageKey, int],
     contact_of: dict[IdentityKey, int],
@@ -313,7 +313,7 @@ async def _link_messages(
     now: datetime,
 ) -> None:
     """Point claimed messages at their dialogs, bump the dialogs, record attachments."""
-    await tx.execute(
+    tx.execute(
         update(messages)
         .where(messages.c.id == bindparam("message_id"))
         .values(dialog_id=bindparam("new_dialog_id")),
@@ -332,10 +332,8 @@ async def _link_messages(
         )
     tagged = [d for d, tags in new_tags.items() if tags]
     if tagged:
-        rows = await tx.execute(
-            select(dialogs.c.id, dialogs.c.tags).where(dialogs.c.id.in_(tagged))
-        )
-        await tx.execute(
+        rows = tx.execute(select(dialogs.c.id, dialogs.c.tags).where(dialogs.c.id.in_(tagged)))
+        tx.execute(
             update(dialogs)
             .where(dialogs.c.id == bindparam("dialog_id"))
             .values(tags=bindparam("merged_tags")),
@@ -344,9 +342,7 @@ async def _link_messages(
                 for r in rows
             ],
         )
-    await tx.execute(
-        update(dialogs).where(dialogs.c.id.in_(list(new_tags))).values(last_message_at=now)
-    )
+    tx.execute(update(dialogs).where(dialogs.c.id.in_(list(new_tags))).values(last_message_at=now))
     rows = [
         {
             "message_id": claimed[_message_key(i.message)],
@@ -360,4 +356,4 @@ async def _link_messages(
         for a, sha in zip(i.message.attachments, i.attachment_hashes, strict=True)
     ]
     if rows:
-        await tx.execute(attachments.insert(), rows)
+        tx.execute(attachments.insert(), rows)

@@ -18,7 +18,7 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from storage.db import Database, WriteTx
+from storage.db import Database, SyncTx, WriteTx
 
 log = structlog.get_logger(__name__)
 
@@ -26,6 +26,13 @@ CHANNEL = "relaydesk_events"
 _MAX_PAYLOAD = 7000  # PostgreSQL refuses NOTIFY payloads from 8000 bytes
 
 Deliver = Callable[[str], None]
+_NOTIFY = text("SELECT pg_notify(:c, :p)")
+
+
+def _checked(payloads: Sequence[str]) -> Sequence[str]:
+    if any(len(p.encode()) > _MAX_PAYLOAD for p in payloads):
+        raise ValueError("event payload too large for NOTIFY")
+    return payloads
 
 
 class EventRelay:
@@ -46,10 +53,14 @@ class EventRelay:
     async def stage(self, tx: WriteTx, payloads: Sequence[str]) -> None:
         """Queue payloads in `tx`; PostgreSQL sends them if and when it commits."""
         if self.shared:
-            for payload in payloads:
-                if len(payload.encode()) > _MAX_PAYLOAD:
-                    raise ValueError("event payload too large for NOTIFY")
-                await tx.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": payload})
+            for payload in _checked(payloads):
+                await tx.execute(_NOTIFY, {"c": CHANNEL, "p": payload})
+
+    def stage_sync(self, tx: SyncTx, payloads: Sequence[str]) -> None:
+        """`stage` for transactions run with Database.run_write."""
+        if self.shared:
+            for payload in _checked(payloads):
+                tx.execute(_NOTIFY, {"c": CHANNEL, "p": payload})
 
     def committed(self, payloads: Sequence[str]) -> None:
         """Call after the staging transaction committed."""

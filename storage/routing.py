@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.orm import aliased
 
-from storage.db import WriteTx
+from storage.db import SyncTx
 from storage.queries import OPEN_TASK
 from storage.sql import for_update
 from storage.tables import contacts, decisions, dialogs, messages, tasks
@@ -40,8 +40,8 @@ class DialogState:
     open_tasks: dict[str, int] = field(default_factory=dict)  # queue -> task id
 
 
-async def claim_unrouted(
-    tx: WriteTx, limit: int, *, skip_locked: bool = True
+def claim_unrouted(
+    tx: SyncTx, limit: int, *, skip_locked: bool = True
 ) -> tuple[list[UnroutedMessage], dict[int, DialogState]]:
     """Lock dialogs that have unrouted inbound messages and return those messages in order.
 
@@ -54,7 +54,7 @@ async def claim_unrouted(
         .order_by(messages.c.id)
         .limit(limit)
     )
-    locked = await tx.execute(
+    locked = tx.execute(
         for_update(
             tx,
             select(dialogs.c.id, dialogs.c.tags, dialogs.c.priority)
@@ -67,7 +67,7 @@ async def claim_unrouted(
     if not states:
         return [], {}
     earlier = aliased(messages)
-    rows = await tx.execute(
+    rows = tx.execute(
         select(
             messages.c.id,
             messages.c.dialog_id,
@@ -112,7 +112,7 @@ async def claim_unrouted(
         )
         for r in rows
     ]
-    for t in await tx.execute(
+    for t in tx.execute(
         select(tasks.c.id, tasks.c.dialog_id, tasks.c.queue)
         .where(tasks.c.dialog_id.in_(list(states)), tasks.c.status.in_(OPEN_TASK))
         .order_by(tasks.c.id)
@@ -121,33 +121,33 @@ async def claim_unrouted(
     return claimed, states
 
 
-async def save_decisions(tx: WriteTx, rows: Sequence[dict[str, Any]]) -> list[int]:
+def save_decisions(tx: SyncTx, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert decision rows; returns their ids in the order given."""
     if not rows:
         return []
-    result = await tx.execute(
+    result = tx.execute(
         decisions.insert().returning(decisions.c.id, sort_by_parameter_order=True), list(rows)
     )
     return [int(i) for i in result.scalars()]
 
 
-async def create_tasks(tx: WriteTx, rows: Sequence[dict[str, Any]]) -> list[int]:
+def create_tasks(tx: SyncTx, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert task rows; returns their ids in the order given."""
     if not rows:
         return []
-    result = await tx.execute(
+    result = tx.execute(
         tasks.insert().returning(tasks.c.id, sort_by_parameter_order=True), list(rows)
     )
     return [int(i) for i in result.scalars()]
 
 
-async def bump_tasks(tx: WriteTx, bumps: dict[int, str | None], now: datetime) -> None:
+def bump_tasks(tx: SyncTx, bumps: dict[int, str | None], now: datetime) -> None:
     """A follow-up joined these tasks: touch them, raising priority where one is given."""
     if not bumps:
         return
     raised = [{"task_id": t, "new_priority": p} for t, p in bumps.items() if p is not None]
     if raised:
-        await tx.execute(
+        tx.execute(
             update(tasks)
             .where(tasks.c.id == bindparam("task_id"))
             .values(priority=bindparam("new_priority"), updated_at=now),
@@ -155,17 +155,15 @@ async def bump_tasks(tx: WriteTx, bumps: dict[int, str | None], now: datetime) -
         )
     touched = [t for t, p in bumps.items() if p is None]
     if touched:
-        await tx.execute(update(tasks).where(tasks.c.id.in_(touched)).values(updated_at=now))
+        tx.execute(update(tasks).where(tasks.c.id.in_(touched)).values(updated_at=now))
 
 
-async def finish_routing(
-    tx: WriteTx, message_ids: Sequence[int], dialog_states: Sequence[DialogState], now: datetime
+def finish_routing(
+    tx: SyncTx, message_ids: Sequence[int], dialog_states: Sequence[DialogState], now: datetime
 ) -> None:
-    await tx.execute(
-        update(messages).where(messages.c.id.in_(list(message_ids))).values(routed_at=now)
-    )
+    tx.execute(update(messages).where(messages.c.id.in_(list(message_ids))).values(routed_at=now))
     if dialog_states:
-        await tx.execute(
+        tx.execute(
             update(dialogs)
             .where(dialogs.c.id == bindparam("dialog_id"))
             .values(tags=bindparam("new_tags"), priority=bindparam("new_priority")),
@@ -176,10 +174,10 @@ async def finish_routing(
         )
 
 
-async def count_unrouted(tx: WriteTx) -> int:
+def count_unrouted(tx: SyncTx) -> int:
     stmt = (
         select(func.count())
         .select_from(messages)
         .where(messages.c.routed_at.is_(None), messages.c.direction == "in")
     )
-    return int((await tx.execute(stmt)).scalar_one())
+    return int((tx.execute(stmt)).scalar_one())

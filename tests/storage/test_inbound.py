@@ -17,10 +17,9 @@ WINDOW = timedelta(days=7)
 
 
 async def store(db: Database, *msgs, now=NOW):  # type: ignore[no-untyped-def]
-    async with db.write() as tx:
-        return await store_inbound_batch(
-            tx, [PreparedInbound(m) for m in msgs], now=now, reopen_window=WINDOW
-        )
+    return await db.run_write(
+        store_inbound_batch, [PreparedInbound(m) for m in msgs], now=now, reopen_window=WINDOW
+    )
 
 
 async def count(db: Database, table) -> int:  # type: ignore[no-untyped-def]
