@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,11 +45,50 @@ def build_parser() -> argparse.ArgumentParser:
     rules_sub = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
     check = rules_sub.add_parser("check", help="validate a rules file and run its tests:")
     check.add_argument("file", nargs="?", type=Path, default=None)
+    _add_rules_test(rules_sub)
+    _add_rules_replay(rules_sub)
     return parser
 
 
+def _add_rules_test(rules_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    test = rules_sub.add_parser("test", help="dry-run one message through the rules")
+    test.add_argument("file", nargs="?", type=Path, default=None, help="rules file")
+    test.add_argument("--channel", required=True, help="channel kind: email, telegram, ...")
+    test.add_argument("--text", default="", help="message text")
+    test.add_argument("--kind", default="text", help="message kind (text, photo, ...)")
+    test.add_argument("--tag", action="append", default=[], help="a tag the dialog has")
+    test.add_argument("--contact-tag", action="append", default=[], help="a contact tag")
+    test.add_argument(
+        "--contact-attr", action="append", default=[], metavar="KEY=VALUE", help="an attribute"
+    )
+    test.add_argument("--contact-name", default="")
+    test.add_argument("--automated", action="store_true", help="the sender is automated")
+    order = test.add_mutually_exclusive_group()
+    order.add_argument("--first", dest="first", action="store_true", default=True)
+    order.add_argument("--follow-up", dest="first", action="store_false")
+    test.add_argument("--at", default=None, help="ISO date-time with offset (default: now)")
+    test.add_argument("--db", default=None, help="database URL for agents' presence and load")
+    test.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _add_rules_replay(rules_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    replay = rules_sub.add_parser(
+        "replay", help="re-decide stored inbound messages under a new rules file (read-only)"
+    )
+    replay.add_argument("new_file", type=Path, metavar="NEW_FILE")
+    replay.add_argument("--since", default="7d", help="how far back: 7d, 12h, 30m (7d)")
+    replay.add_argument("--db", default=None, help="database URL")
+    replay.add_argument(
+        "--limit", type=int, default=None, help="list at most N changed messages (all counted)"
+    )
+    replay.add_argument("--json", action="store_true", help="print JSON")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or bad arguments (argparse has printed why)
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         settings = Settings.from_env(
             host=getattr(args, "host", None),
@@ -60,17 +99,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"relaydesk: {exc}", file=sys.stderr)
         return 2
+    return _handler(args)(args, settings)
+
+
+def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace, Settings], int]:
     from relaydesk import commands
 
-    handler = {
-        "serve": commands.serve,
-        "db": commands.db_upgrade,
-        "agents": commands.agents_add
-        if getattr(args, "agents_command", "") == "add"
-        else commands.agents_list,
-        "rules": commands.rules_check,
-    }[args.command]
-    return handler(args, settings)
+    if args.command == "rules":
+        if args.rules_command == "replay":
+            from relaydesk.commands_replay import rules_replay
+
+            return rules_replay
+        from relaydesk import commands_rules
+
+        return (
+            commands_rules.rules_test
+            if args.rules_command == "test"
+            else commands_rules.rules_check
+        )
+    if args.command == "agents":
+        return commands.agents_add if args.agents_command == "add" else commands.agents_list
+    return commands.serve if args.command == "serve" else commands.db_upgrade
 
 
 def now() -> datetime:

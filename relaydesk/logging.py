@@ -8,7 +8,8 @@ import sys
 import structlog
 
 
-def configure_logging(fmt: str = "auto", level: str = "info") -> None:
+def configure_logging(fmt: str = "auto", level: str = "info", *, cache: bool = True) -> None:
+    """Set up structlog once per process; `cache=False` keeps loggers re-configurable (tests)."""
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer()
@@ -27,7 +28,7 @@ def configure_logging(fmt: str = "auto", level: str = "info") -> None:
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
         ),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=cache,
     )
     # aiohttp's own access log is replaced by our request log.
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
