@@ -57,6 +57,15 @@ class TaskChanged(Event):
     queue: str
 
 
+@dataclass(frozen=True, slots=True)
+class AgentChanged(Event):
+    """An agent's presence changed: capacity may have freed up for waiting tasks."""
+
+    type: ClassVar[str] = "agent_changed"
+    login: str
+    status: str
+
+
 def encode_events(events: list[Event]) -> str:
     return orjson.dumps([e.to_dict() for e in events]).decode()
 

@@ -12,6 +12,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from dialogs.model import ChannelKind, ContactProfile, InboundAttachment, InboundMessage
+from inbox.api_routing import ROUTING_OPERATIONS
 from inbox.auth import bearer_token, hash_token, same_secret
 from inbox.context import PRINCIPAL_KEY, SERVICES, Principal, Services
 from inbox.errors import ApiError, Handler, describe_validation_error
@@ -327,6 +328,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_type="text/event-stream",
     ),
 )
+OPERATIONS = (*OPERATIONS, *ROUTING_OPERATIONS)
 
 
 def add_operations(app: web.Application, operations: tuple[Operation, ...]) -> None:

@@ -9,9 +9,13 @@ from typing import Protocol
 
 from aiohttp import web
 
+from dialogs.dispatch import Dispatcher
 from dialogs.events import EventBus
 from dialogs.ingest import Ingestor
 from dialogs.model import AgentRouting
+from dialogs.rulebook import Rulebook
+from dialogs.rules_file import RulesWatcher
+from dialogs.tasks import TaskEditor
 from storage import Database
 
 
@@ -30,6 +34,19 @@ class Services:
 
 
 SERVICES = web.AppKey("services", Services)
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingServices:
+    """Assignment and rules administration, for inbox/api_routing.py."""
+
+    rulebook: Rulebook
+    dispatcher: Dispatcher
+    editor: TaskEditor
+    watcher: RulesWatcher | None = None
+
+
+ROUTING_SERVICES = web.AppKey("routing_services", RoutingServices)
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,6 +138,7 @@ class TaskOut(Strict):
     tags: list[str]
     sla: Sla
     decision: DecisionOut
+    on_hold: bool = Field(description="waiting on the customer: SLA clocks paused")
     created_at: str
     assigned_at: str | None
     updated_at: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import secrets
 import sys
@@ -13,16 +14,20 @@ from typing import TextIO
 import structlog
 from aiohttp import web
 
+from dialogs.dispatch import Dispatcher
 from dialogs.events import EventBus, decode_events
 from dialogs.ingest import Ingestor, utcnow
 from dialogs.routing import RoutingWorker
 from dialogs.rulebook import Rulebook
+from dialogs.rules_file import RulesWatcher
+from dialogs.tasks import TaskEditor
 from inbox.api import OPERATIONS, add_operations, api_auth, public_handlers
 from inbox.auth import hash_password, hash_token, new_password, new_token
-from inbox.context import SERVICES, Services
+from inbox.context import ROUTING_SERVICES, SERVICES, RoutingServices, Services
 from inbox.errors import Handler, json_errors
 from inbox.pages import start_page
 from relaydesk.settings import Settings
+from router import warm_up_language_detector
 from storage import Database
 from storage import agents as agent_repo
 from storage.notify import EventRelay
@@ -80,15 +85,28 @@ def create_app(
         await db.upgrade()
         bus = EventBus()
         routing: RoutingWorker | None = None
+        dispatcher: Dispatcher | None = None
+        wakes_dispatcher = {"task_changed", "agent_changed", "resync"}
 
         def on_payload(payload: str) -> None:
             events = decode_events(payload)
             bus.deliver(events)
             if routing is not None and any(e.get("type") == "message_received" for e in events):
                 routing.wake()  # another process may have stored it
+            woken = any(e.get("type") in wakes_dispatcher for e in events)
+            if woken and dispatcher is not None and not db.is_sqlite:  # maybe another process
+                dispatcher.wake()
 
         relay = EventRelay(db, on_payload)
-        routing = RoutingWorker(db, relay, app[RULEBOOK], clock=clock)
+        dispatcher = Dispatcher(
+            db, relay, app[RULEBOOK], clock=clock, assignment_timeout=settings.assignment_timeout
+        )
+        routing = RoutingWorker(
+            db, relay, app[RULEBOOK], clock=clock, on_tasks_changed=dispatcher.wake
+        )
+        editor = TaskEditor(db, relay, app[RULEBOOK], clock=clock, on_change=dispatcher.wake)
+        watcher = RulesWatcher(app[RULEBOOK], on_reloaded=dispatcher.wake)
+        app[ROUTING_SERVICES] = RoutingServices(app[RULEBOOK], dispatcher, editor, watcher)
         ingestor = Ingestor(
             db,
             relay,
@@ -106,9 +124,13 @@ def create_app(
             clock=clock,
         )
         app[ROUTING] = routing
+        if app[RULEBOOK].current.uses_language:  # load the model now, not in the first request
+            await asyncio.to_thread(warm_up_language_detector)
         await relay.start()
         ingestor.start()
         routing.start()
+        dispatcher.start()
+        watcher.start()
         if bootstrap_admin:
             await ensure_admin(db, settings, clock(), console or sys.stdout)
         log.info(
@@ -119,6 +141,8 @@ def create_app(
         finally:
             await ingestor.stop()
             await routing.stop()
+            await watcher.stop()
+            await dispatcher.stop()
             await relay.stop()
             await db.dispose()
 

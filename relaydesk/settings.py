@@ -32,6 +32,9 @@ class Settings:
     widget_origins: tuple[str, ...] = ()
     max_body_bytes: int = 4 * 1024 * 1024
     reopen_window: timedelta = timedelta(days=7)
+    # An assigned task its agent has not taken up (set in_progress) within this much business
+    # time of its SLA calendar goes back to the head of its queue.
+    assignment_timeout: timedelta = timedelta(minutes=15)
     log_format: str = "auto"  # auto | json | console
     log_level: str = "info"
     # Channel credentials: a channel is on when its credentials are set (later issues).
@@ -57,6 +60,10 @@ class Settings:
         if raw := env.get("RELAYDESK_REOPEN_WINDOW_HOURS"):
             values["reopen_window"] = timedelta(
                 hours=_positive_int("RELAYDESK_REOPEN_WINDOW_HOURS", raw)
+            )
+        if raw := env.get("RELAYDESK_ASSIGNMENT_TIMEOUT_MINUTES"):
+            values["assignment_timeout"] = timedelta(
+                minutes=_positive_int("RELAYDESK_ASSIGNMENT_TIMEOUT_MINUTES", raw)
             )
         if fmt := env.get("RELAYDESK_LOG_FORMAT"):
             if fmt not in ("auto", "json", "console"):

@@ -170,6 +170,10 @@ tasks = Table(
     Column("assigned_at", UTCDateTime),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("closed_at", UTCDateTime),
+    # Why the current assignee got the task: reason and candidates (or how it came back).
+    Column("assignment", Json),
+    # Set while the task waits on the customer: its SLA clocks are paused since then.
+    Column("held_at", UTCDateTime),
     Index("ix_tasks_queue_status", "queue", "status"),
 )
 

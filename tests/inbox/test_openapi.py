@@ -57,10 +57,22 @@ async def test_real_responses_match_documented_schemas(client: TestClient) -> No
         ("/api/v1/tasks", "get"): ("/api/v1/tasks", 200),
         ("/api/v1/tasks/{id}", "get"): (f"/api/v1/tasks/{task_id}", 200),
         ("/api/v1/agents", "get"): ("/api/v1/agents", 200),
+        ("/api/v1/rules", "get"): ("/api/v1/rules", 200),
     }
     validator(doc, "/api/v1/messages", "post", 201).validate(body)
     for (path, method), (url, status) in calls.items():
         r = await client.request(method, url, headers=AUTH)
+        assert r.status == status
+        validator(doc, path, method, status).validate(await r.json())
+    writes = [
+        ("/api/v1/tasks/{id}", "patch", f"/api/v1/tasks/{task_id}", {"priority": "high"}, 200),
+        ("/api/v1/rules/test", "post", "/api/v1/rules/test", {"channel": "api", "text": "x"}, 200),
+        ("/api/v1/rules/test", "post", "/api/v1/rules/test", {"channel": "fax"}, 422),
+        ("/api/v1/agents/{login}/status", "put", "/api/v1/agents/nobody/status",
+         {"status": "online"}, 404),
+    ]
+    for path, method, url, payload, status in writes:
+        r = await client.request(method, url, json=payload, headers=AUTH)
         assert r.status == status
         validator(doc, path, method, status).validate(await r.json())
     # and an error, against the shared error schema

@@ -1,0 +1,168 @@
+"""Assignment of waiting tasks to agents, on events and on timers, never by a periodic sweep.
+
+`Dispatcher` runs one write transaction per round: flag SLA breaches that fell due, take back
+tasks whose agent did not reply in time, snapshot waiting tasks and agents, plan with
+`router.plan_assignments`, apply with conditional updates, commit, then publish. It is woken
+when routing makes tasks, a task closes or is unassigned, an agent's presence changes, rules
+are reloaded and (PostgreSQL) when another process reports such a change. Between wakes it
+sleeps until the earliest SLA due time or no-reply deadline, recomputed every round.
+
+"Replied" means `tasks.first_response_at` is set: until outbound replies exist, an agent
+setting the task to in_progress counts as taking it up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import structlog
+
+from dialogs.dispatch_plan import plan_dispatch, reply_deadline, returned_explanation
+from dialogs.events import Event, TaskChanged, encode_events
+from dialogs.rulebook import Rulebook
+from router import RuleSet
+from storage import Database
+from storage.assignment import (
+    TaskRef,
+    apply_assignments,
+    load_agents,
+    load_awaiting_reply,
+    load_rr_state,
+    load_waiting,
+    lock_dispatch,
+    mark_breached,
+    next_sla_due,
+    return_to_queue,
+    save_rr_state,
+)
+from storage.db import WriteTx, is_retryable
+from storage.notify import EventRelay
+
+log = structlog.get_logger(__name__)
+
+_MIN_TIMER = 0.01  # seconds: a due time already past fires at once, never in a tight loop
+
+
+class Dispatcher:
+    """Assigns waiting tasks whenever woken, and when its earliest deadline comes."""
+
+    def __init__(
+        self,
+        db: Database,
+        relay: EventRelay,
+        rulebook: Rulebook,
+        *,
+        clock: Callable[[], datetime],
+        assignment_timeout: timedelta = timedelta(minutes=15),
+    ) -> None:
+        self._db = db
+        self._relay = relay
+        self._rulebook = rulebook
+        self._clock = clock
+        self._timeout = assignment_timeout
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.next_deadline: datetime | None = None
+        self.idle = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._wake.set()  # assign what waited while no process ran
+        self._task = asyncio.create_task(self._run(), name="dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._delay()):
+                    await self._wake.wait()
+            self._wake.clear()
+            self.idle.clear()
+            try:
+                await self.dispatch_all()
+            except Exception:
+                log.exception("dispatch_failed")  # retried after a pause; nothing is lost
+                await asyncio.sleep(1)
+                self._wake.set()
+            if not self._wake.is_set():
+                self.idle.set()
+
+    def _delay(self) -> float | None:
+        if self.next_deadline is None:
+            return None
+        return max((self.next_deadline - self._clock()).total_seconds(), _MIN_TIMER)
+
+    async def dispatch_all(self) -> list[TaskRef]:
+        """One round in the caller's task; returns the tasks it assigned."""
+        for attempt in range(5):
+            try:
+                return await self._dispatch_once()
+            except Exception as exc:
+                if not is_retryable(exc) or attempt == 4:
+                    raise
+                await asyncio.sleep(0.01 * 2**attempt)
+        return []
+
+    async def _dispatch_once(self) -> list[TaskRef]:
+        ruleset = self._rulebook.current
+        async with self._db.write() as tx:
+            await lock_dispatch(tx)
+            now = self._clock()
+            breached = await mark_breached(tx, now)
+            returned = await self._take_back_unanswered(tx, ruleset, now)
+            sticky = [q.name for q in ruleset.queues.values() if q.sticky]
+            waiting = await load_waiting(tx, sticky)
+            assigned: list[TaskRef] = []
+            if waiting:
+                rr = await load_rr_state(tx)
+                plan = plan_dispatch(ruleset, waiting, await load_agents(tx), now, rr)
+                assigned = await apply_assignments(tx, plan.assignments, now)
+                if plan.rr_state != rr:
+                    await save_rr_state(tx, plan.rr_state, now)
+            deadline = await self._next_deadline(tx, ruleset)
+            changed = [*breached, *returned, *assigned]
+            events: list[Event] = [
+                TaskChanged(t.id, t.dialog_id, t.status, t.assignee, t.queue) for t in changed
+            ]
+            payloads = [encode_events(events[i : i + 40]) for i in range(0, len(events), 40)]
+            await self._relay.stage(tx, payloads)
+        self._relay.committed(payloads)
+        self.next_deadline = deadline
+        for t in breached:
+            log.info("sla_breached", task_id=t.id, dialog_id=t.dialog_id)
+        for t in assigned:
+            log.info("task_assigned", task_id=t.id, dialog_id=t.dialog_id, login=t.assignee)
+        return assigned
+
+    async def _take_back_unanswered(
+        self, tx: WriteTx, ruleset: RuleSet, now: datetime
+    ) -> list[TaskRef]:
+        back: list[TaskRef] = []
+        for task in await load_awaiting_reply(tx):
+            if reply_deadline(ruleset, task, self._timeout) > now:
+                continue
+            explained = returned_explanation(task, self._timeout, now)
+            ref = await return_to_queue(tx, task.id, task.assigned_at, explained, now)
+            if ref is not None:
+                log.info(
+                    "task_returned", task_id=ref.id, dialog_id=ref.dialog_id, login=task.assignee
+                )
+                back.append(ref)
+        return back
+
+    async def _next_deadline(self, tx: WriteTx, ruleset: RuleSet) -> datetime | None:
+        times = [reply_deadline(ruleset, t, self._timeout) for t in await load_awaiting_reply(tx)]
+        due = await next_sla_due(tx)
+        if due is not None:
+            times.append(due)
+        return min(times) if times else None

@@ -1,0 +1,142 @@
+"""From a storage snapshot to assignments: the router's planner plus returned-task handling. Pure.
+
+A task taken back from an agent who did not reply is offered first (the head of the queue)
+to every eligible agent but that one; if none of them can take it, it joins the ordinary plan,
+where it keeps its place (priority, SLA due, age) and may go back to the same agent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from router import (
+    AgentState,
+    Assignment,
+    RuleSet,
+    WaitingTask,
+    add_business_time,
+    format_duration,
+    plan_assignments,
+    queue_order_key,
+)
+from storage.assignment import AgentRow, AssignRow, AwaitingReply, WaitingRow
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchPlan:
+    assignments: list[AssignRow]
+    rr_state: dict[str, str]
+
+
+def iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def build_waiting_task(row: WaitingRow) -> WaitingTask:
+    return WaitingTask(
+        id=row.id,
+        queue=row.queue,
+        priority=row.priority,
+        sla_due=row.sla_due,
+        created_at=row.created_at,
+        skills=row.skills,
+        sticky_login=row.sticky_login,
+        channel=row.channel,
+    )
+
+
+def build_agent_states(ruleset: RuleSet, rows: Sequence[AgentRow]) -> list[AgentState]:
+    """Accounts joined with their routing profile; no profile means capacity 0."""
+    out = []
+    for row in rows:
+        profile = ruleset.agents.get(row.login)
+        out.append(
+            AgentState(
+                login=row.login,
+                online=row.status == "online",
+                capacity=profile.capacity if profile else 0,
+                load=row.load,
+                skills=profile.skills if profile else frozenset(),
+                last_assigned_at=row.last_assigned_at,
+            )
+        )
+    return out
+
+
+def explanation(assignment: Assignment, ruleset: RuleSet, now: datetime) -> dict[str, Any]:
+    """What tasks.assignment stores: the reason and every candidate's verdict."""
+    return {
+        "reason": assignment.reason,
+        "rules_version": ruleset.version,
+        "at": iso(now),
+        "candidates": [
+            {
+                "login": c.login,
+                "eligible": c.eligible,
+                "why_not": c.why_not,
+                "load": c.load,
+                "capacity": c.capacity,
+                "online": c.online,
+            }
+            for c in assignment.candidates
+        ],
+    }
+
+
+def plan_dispatch(
+    ruleset: RuleSet,
+    waiting: Sequence[WaitingRow],
+    agent_rows: Sequence[AgentRow],
+    now: datetime,
+    rr_state: Mapping[str, str],
+) -> DispatchPlan:
+    states = {a.login: a for a in build_agent_states(ruleset, agent_rows)}
+    by_id = {row.id: row for row in waiting}
+    rr = dict(rr_state)
+    chosen: list[Assignment] = []
+    returned = sorted(
+        (build_waiting_task(r) for r in waiting if r.returned_from), key=queue_order_key
+    )
+    for task in returned:
+        others = [s for s in states.values() if s.login != by_id[task.id].returned_from]
+        plan = plan_assignments(ruleset, [task], others, now, rr)
+        for a in plan.assignments:
+            chosen.append(a)
+            agent = states[a.login]
+            weight = ruleset.weight(a.login, task.channel)
+            states[a.login] = replace(agent, load=agent.load + weight, last_assigned_at=now)
+            rr = dict(plan.rr_state)
+    taken = {a.task_id for a in chosen}
+    rest = [build_waiting_task(r) for r in waiting if r.id not in taken]
+    plan = plan_assignments(ruleset, rest, list(states.values()), now, rr)
+    chosen.extend(plan.assignments)
+    rows = []
+    for a in chosen:
+        explained = explanation(a, ruleset, now)
+        if previous := by_id[a.task_id].returned_from:
+            explained["returned_from"] = previous
+            explained["reason"] = f"back in the queue after {previous} did not reply; {a.reason}"
+        weight = ruleset.weight(a.login, by_id[a.task_id].channel)
+        rows.append(AssignRow(a.task_id, a.login, weight, explained))
+    return DispatchPlan(rows, dict(plan.rr_state))
+
+
+def reply_deadline(ruleset: RuleSet, task: AwaitingReply, timeout: timedelta) -> datetime:
+    """When an assigned task goes back to its queue: `timeout` of its SLA's business time."""
+    policy = ruleset.sla.get(task.sla_policy) if task.sla_policy else None
+    return add_business_time(task.assigned_at, timeout, policy.calendar if policy else None)
+
+
+def returned_explanation(task: AwaitingReply, timeout: timedelta, now: datetime) -> dict[str, Any]:
+    return {
+        "reason": (
+            f"returned to the queue: {task.assignee} did not take it up within "
+            f"{format_duration(timeout)} of business time"
+        ),
+        "returned_from": task.assignee,
+        "at": iso(now),
+        "candidates": [],
+    }

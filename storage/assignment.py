@@ -1,0 +1,304 @@
+"""Assignment's reads and writes: the planner's snapshot, conditional assignment, SLA timers.
+
+Every dispatch runs in one write transaction. On PostgreSQL that transaction first takes a
+transaction-scoped advisory lock, so dispatchers of several processes plan one after the
+other, each from a snapshot that includes the previous one's assignments; SQLite's single
+writer (BEGIN IMMEDIATE) serialises them already. Updates are conditional on the status the
+snapshot saw, so a task closed or taken by hand meanwhile is simply skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, text, update
+
+from storage.db import ReadTx, WriteTx
+from storage.queries import OPEN_TASK
+from storage.sql import insert_or_ignore
+from storage.tables import agents, channel_cursors, decisions, dialogs, tasks
+
+_DISPATCH_LOCK_ID = 0x52444953  # "RDIS": held by the transaction that assigns tasks
+_HELD = ("assigned", "in_progress")  # statuses that count towards an agent's load
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingRow:
+    id: int
+    dialog_id: int
+    queue: str
+    priority: str
+    sla_due: datetime | None
+    created_at: datetime
+    channel: str
+    skills: frozenset[str]
+    returned_from: str | None
+    sticky_login: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRow:
+    login: str
+    status: str
+    load: float
+    last_assigned_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AssignRow:
+    task_id: int
+    login: str
+    weight: float
+    explanation: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRef:
+    """Enough of a changed task to publish a TaskChanged event."""
+
+    id: int
+    dialog_id: int
+    status: str
+    assignee: str | None
+    queue: str
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitingReply:
+    """An assigned task whose agent has not taken it up yet (no first response)."""
+
+    id: int
+    assignee: str
+    assigned_at: datetime
+    sla_policy: str | None
+
+
+async def lock_dispatch(tx: WriteTx) -> None:
+    """Serialise dispatchers across processes (PostgreSQL); released at commit/rollback."""
+    if tx.dialect.name != "sqlite":
+        await tx.execute(text(f"SELECT pg_advisory_xact_lock({_DISPATCH_LOCK_ID})"))
+
+
+async def load_waiting(tx: ReadTx, sticky_queues: Iterable[str] = ()) -> list[WaitingRow]:
+    """Every waiting task with what the planner orders and filters by."""
+    rows = (
+        await tx.execute(
+            select(
+                tasks.c.id,
+                tasks.c.dialog_id,
+                tasks.c.queue,
+                tasks.c.priority,
+                tasks.c.first_response_due,
+                tasks.c.first_response_at,
+                tasks.c.resolution_due,
+                tasks.c.created_at,
+                tasks.c.assignment,
+                dialogs.c.channel,
+                dialogs.c.contact_id,
+                decisions.c.body.label("decision_body"),
+            )
+            .join(dialogs, dialogs.c.id == tasks.c.dialog_id)
+            .outerjoin(decisions, decisions.c.id == tasks.c.decision_id)
+            .where(tasks.c.status == "waiting")
+            .order_by(tasks.c.id)
+        )
+    ).all()
+    sticky = set(sticky_queues)
+    last_agent = await _last_agents({r.contact_id for r in rows if r.queue in sticky}, tx)
+    out = []
+    for r in rows:
+        due = r.first_response_due if r.first_response_at is None else r.resolution_due
+        returned = (r.assignment or {}).get("returned_from")
+        out.append(
+            WaitingRow(
+                id=r.id,
+                dialog_id=r.dialog_id,
+                queue=r.queue,
+                priority=r.priority,
+                sla_due=due or r.resolution_due,
+                created_at=r.created_at,
+                channel=r.channel,
+                skills=_task_skills(r.decision_body, r.queue),
+                returned_from=returned if isinstance(returned, str) else None,
+                sticky_login=last_agent.get(r.contact_id) if r.queue in sticky else None,
+            )
+        )
+    return out
+
+
+def _task_skills(body: Any, queue: str) -> frozenset[str]:
+    for plan in (body or {}).get("tasks", []):
+        if plan.get("queue") == queue:
+            return frozenset(plan.get("skills") or ())
+    return frozenset()
+
+
+async def _last_agents(contact_ids: set[int], tx: ReadTx) -> dict[int, str]:
+    """The agent each contact's most recently assigned task went to."""
+    if not contact_ids:
+        return {}
+    rows = await tx.execute(
+        select(dialogs.c.contact_id, tasks.c.assignee)
+        .join(dialogs, dialogs.c.id == tasks.c.dialog_id)
+        .where(dialogs.c.contact_id.in_(contact_ids), tasks.c.assignee.is_not(None))
+        .order_by(tasks.c.assigned_at, tasks.c.id)
+    )
+    return {contact_id: login for contact_id, login in rows}
+
+
+async def load_agents(tx: ReadTx) -> list[AgentRow]:
+    """Every agent account with its presence, load (open task weights) and last assignment."""
+    held = (
+        select(
+            tasks.c.assignee,
+            func.sum(tasks.c.weight).label("load"),
+        )
+        .where(tasks.c.assignee.is_not(None), tasks.c.status.in_(_HELD))
+        .group_by(tasks.c.assignee)
+        .subquery()
+    )
+    last = (
+        select(tasks.c.assignee, func.max(tasks.c.assigned_at).label("last_at"))
+        .where(tasks.c.assignee.is_not(None))
+        .group_by(tasks.c.assignee)
+        .subquery()
+    )
+    rows = await tx.execute(
+        select(agents.c.login, agents.c.status, held.c.load, last.c.last_at)
+        .outerjoin(held, held.c.assignee == agents.c.login)
+        .outerjoin(last, last.c.assignee == agents.c.login)
+        .order_by(agents.c.login)
+    )
+    return [AgentRow(r.login, r.status, float(r.load or 0), r.last_at) for r in rows]
+
+
+async def load_rr_state(tx: ReadTx) -> dict[str, str]:
+    row = (
+        await tx.execute(
+            select(channel_cursors.c.value).where(
+                channel_cursors.c.channel == "router", channel_cursors.c.key == "rr"
+            )
+        )
+    ).first()
+    value = row.value if row is not None else {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+async def save_rr_state(tx: WriteTx, state: dict[str, str], now: datetime) -> None:
+    await tx.execute(
+        insert_or_ignore(tx, channel_cursors),
+        {"channel": "router", "key": "rr", "value": {}, "updated_at": now},
+    )
+    await tx.execute(
+        update(channel_cursors)
+        .where(channel_cursors.c.channel == "router", channel_cursors.c.key == "rr")
+        .values(value=state, updated_at=now)
+    )
+
+
+async def apply_assignments(tx: WriteTx, rows: Sequence[AssignRow], now: datetime) -> list[TaskRef]:
+    """Assign each task that is still waiting; returns the ones that were."""
+    done: list[TaskRef] = []
+    for row in rows:
+        result = await tx.execute(
+            update(tasks)
+            .where(tasks.c.id == row.task_id, tasks.c.status == "waiting")
+            .values(
+                status="assigned",
+                assignee=row.login,
+                assigned_at=now,
+                weight=row.weight,
+                assignment=row.explanation,
+                updated_at=now,
+            )
+            .returning(tasks.c.dialog_id, tasks.c.queue)
+        )
+        hit = result.first()
+        if hit is not None:
+            done.append(TaskRef(row.task_id, hit.dialog_id, "assigned", row.login, hit.queue))
+    return done
+
+
+async def load_awaiting_reply(tx: ReadTx) -> list[AwaitingReply]:
+    """Assigned tasks not taken up and not on hold: the no-reply timer's subjects."""
+    rows = await tx.execute(
+        select(tasks.c.id, tasks.c.assignee, tasks.c.assigned_at, tasks.c.sla_policy).where(
+            tasks.c.status == "assigned",
+            tasks.c.first_response_at.is_(None),
+            tasks.c.held_at.is_(None),
+            tasks.c.assigned_at.is_not(None),
+            tasks.c.assignee.is_not(None),
+        )
+    )
+    return [AwaitingReply(r.id, r.assignee, r.assigned_at, r.sla_policy) for r in rows]
+
+
+async def return_to_queue(
+    tx: WriteTx, task_id: int, assigned_at: datetime, explanation: dict[str, Any], now: datetime
+) -> TaskRef | None:
+    """Take a task back from an agent who did not reply (unless it changed meanwhile)."""
+    result = await tx.execute(
+        update(tasks)
+        .where(
+            tasks.c.id == task_id,
+            tasks.c.status == "assigned",
+            tasks.c.assigned_at == assigned_at,
+            tasks.c.first_response_at.is_(None),
+            tasks.c.held_at.is_(None),
+        )
+        .values(
+            status="waiting",
+            assignee=None,
+            assigned_at=None,
+            assignment=explanation,
+            updated_at=now,
+        )
+        .returning(tasks.c.dialog_id, tasks.c.queue)
+    )
+    hit = result.first()
+    return TaskRef(task_id, hit.dialog_id, "waiting", None, hit.queue) if hit else None
+
+
+def _breach_condition(now: datetime) -> Any:
+    return and_(
+        tasks.c.status.in_(OPEN_TASK),
+        tasks.c.breached.is_(False),
+        tasks.c.held_at.is_(None),
+        or_(
+            and_(tasks.c.first_response_at.is_(None), tasks.c.first_response_due <= now),
+            tasks.c.resolution_due <= now,
+        ),
+    )
+
+
+async def mark_breached(tx: WriteTx, now: datetime) -> list[TaskRef]:
+    """Flag open tasks (not on hold) whose SLA due time has passed."""
+    result = await tx.execute(
+        update(tasks)
+        .where(_breach_condition(now))
+        .values(breached=True, updated_at=now)
+        .returning(tasks.c.id, tasks.c.dialog_id, tasks.c.status, tasks.c.assignee, tasks.c.queue)
+    )
+    return [TaskRef(r.id, r.dialog_id, r.status, r.assignee, r.queue) for r in result]
+
+
+async def next_sla_due(tx: ReadTx) -> datetime | None:
+    """The earliest SLA due time that could still be breached, or None."""
+    watched = and_(
+        tasks.c.status.in_(OPEN_TASK), tasks.c.breached.is_(False), tasks.c.held_at.is_(None)
+    )
+    first = (
+        await tx.execute(
+            select(func.min(tasks.c.first_response_due)).where(
+                watched, tasks.c.first_response_at.is_(None)
+            )
+        )
+    ).scalar_one()
+    resolution = (
+        await tx.execute(select(func.min(tasks.c.resolution_due)).where(watched))
+    ).scalar_one()
+    dues = [d for d in (first, resolution) if d is not None]  # func.min keeps UTCDateTime
+    return min(dues) if dues else None

@@ -1,0 +1,259 @@
+"""Dispatcher: queue order, capacity, presence, round-robin state, SLA timers, no-reply returns."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from structlog.testing import capture_logs
+
+from dialogs.dispatch import Dispatcher
+from dialogs.events import EventBus, decode_events
+from dialogs.ingest import Ingestor
+from dialogs.routing import RoutingWorker
+from dialogs.rulebook import Rulebook
+from dialogs.tasks import Actor, TaskEdit, TaskEditor
+from storage import Database
+from storage import agents as agent_repo
+from storage.notify import EventRelay
+from storage.tables import tasks
+from tests.builders import inbound
+from tests.conftest import DATA
+
+ASSIGN_RULES = DATA / "rules" / "assign.yaml"
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Desk:
+    db: Database
+    clock: Clock
+    ingestor: Ingestor
+    routing: RoutingWorker
+    dispatcher: Dispatcher
+    bus: EventBus
+    relay: EventRelay
+    rulebook: Rulebook
+
+    async def post(self, external_id: str, *, contact: str, text: str = "hello") -> None:
+        await self.ingestor.ingest(inbound(external_id, contact=contact, text=text))
+        await self.routing.route_all()
+
+    async def agent(self, login: str, status: str = "online") -> None:
+        async with self.db.write() as tx:
+            await agent_repo.create_agent(
+                tx,
+                login=login,
+                name=login,
+                role="agent",
+                password_hash=None,
+                token_hash=None,
+                now=self.clock(),
+            )
+            await agent_repo.set_agent_status(tx, login, status, self.clock())
+
+    async def tasks(self) -> list[tuple[int, str, str | None, bool]]:
+        async with self.db.read() as tx:
+            rows = await tx.execute(
+                select(tasks.c.id, tasks.c.status, tasks.c.assignee, tasks.c.breached).order_by(
+                    tasks.c.id
+                )
+            )
+            return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+async def make_desk(db: Database, tmp_path: Path, rules: Path = ASSIGN_RULES) -> Desk:
+    clock = Clock()
+    bus = EventBus()
+    relay = EventRelay(db, lambda payload: bus.deliver(decode_events(payload)))
+    await relay.start()
+    rulebook = Rulebook.from_file(rules)
+    ingestor = Ingestor(
+        db, relay, files_root=tmp_path / "f", reopen_window=timedelta(days=1), clock=clock
+    )
+    ingestor.start()
+    routing = RoutingWorker(db, relay, rulebook, clock=clock)
+    dispatcher = Dispatcher(
+        db, relay, rulebook, clock=clock, assignment_timeout=timedelta(minutes=15)
+    )
+    return Desk(db, clock, ingestor, routing, dispatcher, bus, relay, rulebook)
+
+
+@pytest.fixture
+async def desk(db: Database, tmp_path: Path) -> AsyncIterator[Desk]:
+    d = await make_desk(db, tmp_path)
+    yield d
+    await d.ingestor.stop()
+    await d.relay.stop()
+
+
+async def test_urgent_first_then_oldest(desk: Desk) -> None:
+    """With one free slot an urgent task beats older normal ones; then age decides."""
+    await desk.agent("alice")
+    await desk.agent("bob", "offline")
+    for i, text in enumerate(["one", "two", "urgent three"]):
+        desk.clock.now = T0 + timedelta(minutes=i)
+        await desk.post(f"m{i}", contact=f"c{i}", text=text)
+    with capture_logs() as logs:
+        await desk.dispatcher.dispatch_all()
+    got = await desk.tasks()
+    assert [(status, who) for _, status, who, _ in got] == [
+        ("assigned", "alice"),
+        ("waiting", None),
+        ("assigned", "alice"),
+    ]
+    assigned = [e for e in logs if e["event"] == "task_assigned"]
+    assert [e["task_id"] for e in assigned] == [got[2][0], got[0][0]]
+    assert all(e["login"] == "alice" and e["dialog_id"] for e in assigned)
+
+
+async def test_only_online_agents_and_capacity_held(desk: Desk) -> None:
+    """Away or offline agents get nothing; online ones never pass their capacity."""
+    await desk.agent("alice")
+    await desk.agent("bob", "away")
+    for i in range(5):
+        await desk.post(f"m{i}", contact=f"c{i}")
+    await desk.dispatcher.dispatch_all()
+    await desk.dispatcher.dispatch_all()
+    holders = [who for _, status, who, _ in await desk.tasks() if status == "assigned"]
+    assert holders == ["alice", "alice"]
+
+
+async def test_assignment_records_reason_and_candidates(desk: Desk) -> None:
+    """tasks.assignment keeps the planner's reason and every candidate's verdict."""
+    await desk.agent("alice")
+    await desk.agent("bob", "offline")
+    await desk.post("m1", contact="c1")
+    await desk.dispatcher.dispatch_all()
+    async with desk.db.read() as tx:
+        explained = (await tx.execute(select(tasks.c.assignment))).scalar_one()
+    assert explained["reason"].startswith("least_loaded in support: alice")
+    assert {c["login"]: c["why_not"] for c in explained["candidates"]} == {
+        "alice": None,
+        "bob": "offline",
+    }
+
+
+async def test_round_robin_state_is_shared_by_dispatchers(
+    desk: Desk, db_url: str, tmp_path: Path
+) -> None:
+    """A second dispatcher (another process) continues the rotation where the first left it."""
+    await desk.agent("alice")
+    await desk.agent("bob")
+    other_db = Database(db_url)
+    other = await make_desk(other_db, tmp_path / "other")
+    try:
+        owners = []
+        for i in range(4):
+            await desk.post(f"m{i}", contact=f"c{i}", text="invoice please")
+            await (desk if i % 2 == 0 else other).dispatcher.dispatch_all()
+            owners.append((await desk.tasks())[-1][2])
+        assert owners == ["alice", "bob", "alice", "bob"]
+    finally:
+        await other.ingestor.stop()
+        await other.relay.stop()
+        await other_db.dispose()
+
+
+async def test_concurrent_dispatchers_never_exceed_capacity(
+    desk: Desk, db_url: str, tmp_path: Path
+) -> None:
+    """Three dispatchers on separate connections planning at once assign 4 tasks, not more."""
+    await desk.agent("alice")
+    await desk.agent("bob")
+    for i in range(10):
+        await desk.post(f"m{i}", contact=f"c{i}")
+    others = [Database(db_url) for _ in range(2)]
+    try:
+        desks = [desk, *[await make_desk(o, tmp_path / str(i)) for i, o in enumerate(others)]]
+        await asyncio.gather(*(d.dispatcher.dispatch_all() for d in desks))
+        holders = [who for _, status, who, _ in await desk.tasks() if status == "assigned"]
+        assert sorted(holders) == ["alice", "alice", "bob", "bob"]
+        for d in desks[1:]:
+            await d.ingestor.stop()
+            await d.relay.stop()
+    finally:
+        for o in others:
+            await o.dispose()
+
+
+async def test_sla_breach_flagged_when_due_passes(desk: Desk) -> None:
+    """The timer targets the first-response due time; once past, the task is breached."""
+    await desk.post("m1", contact="c1")
+    await desk.dispatcher.dispatch_all()
+    assert desk.dispatcher.next_deadline == T0 + timedelta(hours=1)
+    with desk.bus.subscription() as events:
+        desk.clock.now = T0 + timedelta(hours=1, seconds=1)
+        await desk.dispatcher.dispatch_all()
+        event = await asyncio.wait_for(events.get(), 10)
+    assert [b for *_, b in await desk.tasks()] == [True]
+    assert event["type"] == "task_changed" and event["status"] == "waiting"
+    assert desk.dispatcher.next_deadline is None  # breached tasks are not watched again
+
+
+async def test_unanswered_task_goes_to_another_agent(desk: Desk) -> None:
+    """No reply within the timeout: the task returns and goes to someone else, reason kept."""
+    await desk.agent("alice")
+    await desk.agent("bob")
+    await desk.post("m1", contact="c1")
+    await desk.dispatcher.dispatch_all()
+    [(_, _, first, _)] = await desk.tasks()
+    assert desk.dispatcher.next_deadline == T0 + timedelta(minutes=15)
+    desk.clock.now = T0 + timedelta(minutes=16)
+    with capture_logs() as logs:
+        await desk.dispatcher.dispatch_all()
+    [(_, status, second, _)] = await desk.tasks()
+    assert status == "assigned" and {first, second} == {"alice", "bob"}
+    assert [e["login"] for e in logs if e["event"] == "task_returned"] == [first]
+    async with desk.db.read() as tx:
+        explained = (await tx.execute(select(tasks.c.assignment))).scalar_one()
+    assert explained["returned_from"] == first and "did not reply" in explained["reason"]
+
+
+async def test_on_hold_pauses_the_sla_clock(desk: Desk) -> None:
+    """Time on hold neither breaches the task nor counts: due times shift by the held time."""
+    editor = TaskEditor(desk.db, desk.relay, desk.rulebook, clock=desk.clock)
+    admin = Actor("api", "admin")
+    await desk.post("m1", contact="c1")
+    [(task_id, *_)] = await desk.tasks()
+    desk.clock.now = T0 + timedelta(minutes=10)
+    await editor.edit_task(task_id, TaskEdit(on_hold=True), admin)
+    desk.clock.now = T0 + timedelta(hours=2)
+    await desk.dispatcher.dispatch_all()
+    assert [b for *_, b in await desk.tasks()] == [False]
+    assert desk.dispatcher.next_deadline is None  # nothing runs while held
+    await editor.edit_task(task_id, TaskEdit(on_hold=False), admin)
+    await desk.dispatcher.dispatch_all()
+    assert desk.dispatcher.next_deadline == T0 + timedelta(hours=2, minutes=50)
+    async with desk.db.read() as tx:
+        resolution = (await tx.execute(select(tasks.c.resolution_due))).scalar_one()
+    assert resolution == T0 + timedelta(days=1, hours=1, minutes=50)
+    desk.clock.now = T0 + timedelta(hours=3)
+    await desk.dispatcher.dispatch_all()
+    assert [b for *_, b in await desk.tasks()] == [True]
+
+
+async def test_taking_a_task_up_stops_the_no_reply_timer(desk: Desk) -> None:
+    """A task set in_progress counts as answered: it is not taken back after the timeout."""
+    editor = TaskEditor(desk.db, desk.relay, desk.rulebook, clock=desk.clock)
+    await desk.agent("alice")
+    await desk.post("m1", contact="c1")
+    await desk.dispatcher.dispatch_all()
+    [(task_id, _, who, _)] = await desk.tasks()
+    await editor.edit_task(task_id, TaskEdit(status="in_progress"), Actor(str(who), "agent"))
+    desk.clock.now = T0 + timedelta(minutes=30)
+    await desk.dispatcher.dispatch_all()
+    assert await desk.tasks() == [(task_id, "in_progress", "alice", False)]
