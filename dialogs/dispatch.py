@@ -14,7 +14,6 @@ setting the task to in_progress counts as taking it up.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -23,6 +22,7 @@ import structlog
 from dialogs.dispatch_plan import plan_dispatch, reply_deadline, returned_explanation
 from dialogs.events import Event, TaskChanged, encode_events
 from dialogs.rulebook import Rulebook
+from dialogs.worker import WakeableWorker
 from router import RuleSet
 from storage import Database
 from storage.assignment import (
@@ -46,8 +46,10 @@ log = structlog.get_logger(__name__)
 _MIN_TIMER = 0.01  # seconds: a due time already past fires at once, never in a tight loop
 
 
-class Dispatcher:
+class Dispatcher(WakeableWorker):
     """Assigns waiting tasks whenever woken, and when its earliest deadline comes."""
+
+    name = "dispatch"
 
     def __init__(
         self,
@@ -58,46 +60,18 @@ class Dispatcher:
         clock: Callable[[], datetime],
         assignment_timeout: timedelta = timedelta(minutes=15),
     ) -> None:
+        super().__init__()
         self._db = db
         self._relay = relay
         self._rulebook = rulebook
         self._clock = clock
         self._timeout = assignment_timeout
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self.next_deadline: datetime | None = None
-        self.idle = asyncio.Event()
 
-    def wake(self) -> None:
-        self._wake.set()
+    async def work(self) -> None:
+        await self.dispatch_all()
 
-    def start(self) -> None:
-        self._wake.set()  # assign what waited while no process ran
-        self._task = asyncio.create_task(self._run(), name="dispatcher")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._delay()):
-                    await self._wake.wait()
-            self._wake.clear()
-            self.idle.clear()
-            try:
-                await self.dispatch_all()
-            except Exception:
-                log.exception("dispatch_failed")  # retried after a pause; nothing is lost
-                await asyncio.sleep(1)
-                self._wake.set()
-            if not self._wake.is_set():
-                self.idle.set()
-
-    def _delay(self) -> float | None:
+    def delay(self) -> float | None:
         if self.next_deadline is None:
             return None
         return max((self.next_deadline - self._clock()).total_seconds(), _MIN_TIMER)

@@ -95,7 +95,6 @@ class Ingestor:
             self._on_stored()
         return results
 
-
     def _store(
         self, tx: SyncTx, batch: Sequence[PreparedInbound], now: datetime
     ) -> tuple[list[IngestResult], list[str]]:

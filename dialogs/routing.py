@@ -8,7 +8,6 @@ of one dialog are routed in arrival order by one process at a time (dialog row l
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,7 @@ import structlog
 from dialogs.events import DialogUpdated, Event, TaskChanged, encode_events
 from dialogs.model import TaskStatus
 from dialogs.rulebook import Rulebook
+from dialogs.worker import WakeableWorker
 from router import PRIORITIES, Decision, Facts, RuleSet, decide, sla_due_times
 from storage import Database
 from storage.db import SyncTx, is_retryable
@@ -42,8 +42,10 @@ def more_urgent(a: str | None, b: str | None) -> str | None:
     return a if PRIORITIES.index(a) <= PRIORITIES.index(b) else b  # most urgent listed first
 
 
-class RoutingWorker:
+class RoutingWorker(WakeableWorker):
     """Routes whatever is unrouted whenever woken; woken after every ingest commit."""
+
+    name = "routing"
 
     def __init__(
         self,
@@ -55,42 +57,16 @@ class RoutingWorker:
         on_tasks_changed: Callable[[], None] = lambda: None,
         batch_size: int = 200,
     ) -> None:
+        super().__init__()
         self._db = db
         self._relay = relay
         self._rulebook = rulebook
         self._clock = clock
         self._on_tasks_changed = on_tasks_changed
         self._batch_size = batch_size
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.idle = asyncio.Event()
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._wake.set()  # route what an earlier run left unrouted
-        self._task = asyncio.create_task(self._run(), name="routing-worker")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            self.idle.clear()
-            try:
-                await self.route_all()
-            except Exception:
-                log.exception("routing_failed")  # retried after a pause; nothing is lost
-                await asyncio.sleep(1)
-                self._wake.set()
-            if not self._wake.is_set():
-                self.idle.set()
+    async def work(self) -> None:
+        await self.route_all()
 
     async def route_all(self) -> int:
         """Route everything stored so far, in the caller's task; returns how many it routed.
