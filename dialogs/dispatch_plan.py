@@ -15,6 +15,7 @@ from typing import Any
 from router import (
     AgentState,
     Assignment,
+    CandidateView,
     RuleSet,
     WaitingTask,
     add_business_time,
@@ -96,7 +97,8 @@ def plan_dispatch(
     states = {a.login: a for a in build_agent_states(ruleset, agent_rows)}
     by_id = {row.id: row for row in waiting}
     rr = dict(rr_state)
-    chosen: list[Assignment] = []
+    chosen = _reserved_assignments(ruleset, waiting, states, now)
+    waiting = [r for r in waiting if r.assign_to is None]
     returned = sorted(
         (build_waiting_task(r) for r in waiting if r.returned_from), key=queue_order_key
     )
@@ -122,6 +124,36 @@ def plan_dispatch(
         weight = ruleset.weight(a.login, by_id[a.task_id].channel)
         rows.append(AssignRow(a.task_id, a.login, weight, explained))
     return DispatchPlan(rows, dict(plan.rr_state))
+
+
+def _reserved_assignments(
+    ruleset: RuleSet, waiting: Sequence[WaitingRow], states: dict[str, AgentState], now: datetime
+) -> list[Assignment]:
+    """Tasks a rule's `assign:` reserved for one agent go to that agent only, when they have room.
+
+    They wait (in queue order) while the agent is offline or full, and no one else takes them.
+    `states` is updated with the load they add.
+    """
+    out = []
+    reserved = sorted(
+        (r for r in waiting if r.assign_to), key=lambda r: queue_order_key(build_waiting_task(r))
+    )
+    for row in reserved:
+        agent = states.get(row.assign_to or "")
+        if agent is None or not agent.online:
+            continue
+        weight = ruleset.weight(agent.login, row.channel)
+        if agent.load + weight > agent.capacity:
+            continue
+        view = CandidateView(
+            agent.login, True, None, agent.load, agent.capacity, agent.online, agent.skills
+        )
+        reason = (
+            f"reserved for {agent.login} by a rule's assign: (load {agent.load:g}/{agent.capacity})"
+        )
+        out.append(Assignment(row.id, agent.login, reason, (view,)))
+        states[agent.login] = replace(agent, load=agent.load + weight, last_assigned_at=now)
+    return out
 
 
 def reply_deadline(ruleset: RuleSet, task: AwaitingReply, timeout: timedelta) -> datetime:

@@ -181,6 +181,8 @@ class _BatchPlan:
                         "priority": state.priority,
                         "tags": list(state.tags),
                         "sla_policy": plan.sla,
+                        "skills": sorted(plan.skills),
+                        "assign_to": plan.assign_to,
                         "first_response_due": first_due,
                         "resolution_due": resolution_due,
                         "decision_index": decision_index,

@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, or_, select, text, update
 from storage.db import ReadTx, WriteTx
 from storage.queries import OPEN_TASK
 from storage.sql import insert_or_ignore
-from storage.tables import agents, channel_cursors, decisions, dialogs, tasks
+from storage.tables import agents, channel_cursors, dialogs, tasks
 
 _DISPATCH_LOCK_ID = 0x52444953  # "RDIS": held by the transaction that assigns tasks
 _HELD = ("assigned", "in_progress")  # statuses that count towards an agent's load
@@ -37,6 +37,7 @@ class WaitingRow:
     skills: frozenset[str]
     returned_from: str | None
     sticky_login: str | None
+    assign_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,12 +97,12 @@ async def load_waiting(tx: ReadTx, sticky_queues: Iterable[str] = ()) -> list[Wa
                 tasks.c.resolution_due,
                 tasks.c.created_at,
                 tasks.c.assignment,
+                tasks.c.skills,
+                tasks.c.assign_to,
                 dialogs.c.channel,
                 dialogs.c.contact_id,
-                decisions.c.body.label("decision_body"),
             )
             .join(dialogs, dialogs.c.id == tasks.c.dialog_id)
-            .outerjoin(decisions, decisions.c.id == tasks.c.decision_id)
             .where(tasks.c.status == "waiting")
             .order_by(tasks.c.id)
         )
@@ -121,19 +122,13 @@ async def load_waiting(tx: ReadTx, sticky_queues: Iterable[str] = ()) -> list[Wa
                 sla_due=due or r.resolution_due,
                 created_at=r.created_at,
                 channel=r.channel,
-                skills=_task_skills(r.decision_body, r.queue),
+                skills=frozenset(r.skills or ()),
                 returned_from=returned if isinstance(returned, str) else None,
                 sticky_login=last_agent.get(r.contact_id) if r.queue in sticky else None,
+                assign_to=r.assign_to,
             )
         )
     return out
-
-
-def _task_skills(body: Any, queue: str) -> frozenset[str]:
-    for plan in (body or {}).get("tasks", []):
-        if plan.get("queue") == queue:
-            return frozenset(plan.get("skills") or ())
-    return frozenset()
 
 
 async def _last_agents(contact_ids: set[int], tx: ReadTx) -> dict[int, str]:

@@ -174,6 +174,9 @@ tasks = Table(
     Column("assignment", Json),
     # Set while the task waits on the customer: its SLA clocks are paused since then.
     Column("held_at", UTCDateTime),
+    # From the decision: skills the task needs, and the agent a rule's `assign:` reserves it for.
+    Column("skills", Json),
+    Column("assign_to", String(100)),
     Index("ix_tasks_queue_status", "queue", "status"),
 )
 

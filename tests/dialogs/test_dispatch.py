@@ -257,3 +257,24 @@ async def test_taking_a_task_up_stops_the_no_reply_timer(desk: Desk) -> None:
     desk.clock.now = T0 + timedelta(minutes=30)
     await desk.dispatcher.dispatch_all()
     assert await desk.tasks() == [(task_id, "in_progress", "alice", False)]
+
+
+async def test_rule_assign_reserves_the_task_for_that_agent(db: Database, tmp_path: Path) -> None:
+    """assign: gives the task to that agent only, waiting while they are full; others go on."""
+    desk = await make_desk(db, tmp_path, DATA / "rules" / "reserved.yaml")
+    try:
+        await desk.agent("alice")
+        await desk.agent("bob")
+        await desk.post("m1", contact="c1", text="acme: order 1")
+        await desk.post("m2", contact="c2", text="acme: order 2")  # alice (capacity 1) is full
+        await desk.post("m3", contact="c3", text="other customer")
+        await desk.dispatcher.dispatch_all()
+        assert [(s, a) for _, s, a, _ in await desk.tasks()] == [
+            ("assigned", "alice"), ("waiting", None), ("assigned", "bob"),
+        ]
+        async with db.read() as tx:
+            reason = (await tx.execute(select(tasks.c.assignment).where(tasks.c.id == 1))).scalar_one()
+        assert reason["reason"].startswith("reserved for alice")
+    finally:
+        await desk.ingestor.stop()
+        await desk.relay.stop()

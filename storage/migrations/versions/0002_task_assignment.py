@@ -1,4 +1,4 @@
-"""task assignment explanation and SLA hold
+"""task assignment explanation, SLA hold, skills and rule-assigned agent
 
 Revision ID: 0002
 Revises: 0001
@@ -32,9 +32,19 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("held_at", storage.types.UTCDateTime(timezone=True), nullable=True)
         )
+        batch_op.add_column(
+            sa.Column(
+                "skills",
+                sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+                nullable=True,
+            )
+        )
+        batch_op.add_column(sa.Column("assign_to", sa.String(length=100), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.drop_column("assign_to")
+        batch_op.drop_column("skills")
         batch_op.drop_column("held_at")
         batch_op.drop_column("assignment")
