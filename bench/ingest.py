@@ -196,13 +196,19 @@ def recreate_pg(name: str) -> str:
     return PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
 
 
-def relaydesk_targets(engines: list[str], work: Path) -> list[tuple[str, list[str], int]]:
+def relaydesk_targets(engines: list[str], work: Path) -> list[tuple[str, str, int, dict[str, str]]]:
+    """(label, database URL, processes, extra environment) for each Relaydesk target."""
+    ingest_only = {"RELAYDESK_WORKERS": "ingest"}
     targets = []
     if "sqlite" in engines:
-        targets.append(("relaydesk sqlite, 1 process", [f"sqlite+aiosqlite:///{work}/rd.db"], 1))
+        sqlite = f"sqlite+aiosqlite:///{work}/rd"
+        targets.append(("relaydesk sqlite, ingest only", f"{sqlite}0.db", 1, ingest_only))
+        targets.append(("relaydesk sqlite, ingest+route", f"{sqlite}1.db", 1, {}))
     if "postgresql" in engines:
-        targets.append(("relaydesk postgresql, 1 process", [recreate_pg("relaydesk_bench1")], 1))
-        targets.append(("relaydesk postgresql, 2 processes", [recreate_pg("relaydesk_bench2")], 2))
+        pg = recreate_pg
+        targets.append(("relaydesk pg, 1 proc, ingest only", pg("rd_bench0"), 1, ingest_only))
+        targets.append(("relaydesk pg, 1 proc, ingest+route", pg("rd_bench1"), 1, {}))
+        targets.append(("relaydesk pg, 2 procs, ingest+route", pg("rd_bench2"), 2, {}))
     return targets
 
 
@@ -263,7 +269,7 @@ def main() -> None:
                 )
             finally:
                 stop([proc])
-        for label, (url,), processes in relaydesk_targets(args.engines.split(","), work):
+        for label, url, processes, extra in relaydesk_targets(args.engines.split(","), work):
             procs, urls = [], []
             for _ in range(processes):
                 port = free_port()
@@ -281,7 +287,7 @@ def main() -> None:
                             "--rules",
                             str(ROOT / "rules.yaml"),
                         ],
-                        env,
+                        {**env, **extra},
                         work,
                     )
                 )

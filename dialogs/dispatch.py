@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from dialogs.dispatch_plan import plan_dispatch, reply_deadline, returned_explanation
+from dialogs.dispatch_plan import has_room, plan_dispatch, reply_deadline, returned_explanation
 from dialogs.events import Event, TaskChanged, encode_events
 from dialogs.rulebook import Rulebook
 from dialogs.worker import WakeableWorker
@@ -38,7 +38,7 @@ from storage.assignment import (
     return_to_queue,
     save_rr_state,
 )
-from storage.db import WriteTx, is_retryable
+from storage.db import SyncTx, is_retryable
 from storage.notify import EventRelay
 
 log = structlog.get_logger(__name__)
@@ -88,55 +88,63 @@ class Dispatcher(WakeableWorker):
         return []
 
     async def _dispatch_once(self) -> list[TaskRef]:
-        ruleset = self._rulebook.current
-        async with self._db.write() as tx:
-            await lock_dispatch(tx)
-            now = self._clock()
-            breached = await mark_breached(tx, now)
-            returned = await self._take_back_unanswered(tx, ruleset, now)
-            sticky = [q.name for q in ruleset.queues.values() if q.sticky]
-            waiting = await load_waiting(tx, sticky)
-            assigned: list[TaskRef] = []
-            if waiting:
-                rr = await load_rr_state(tx)
-                plan = plan_dispatch(ruleset, waiting, await load_agents(tx), now, rr)
-                assigned = await apply_assignments(tx, plan.assignments, now)
-                if plan.rr_state != rr:
-                    await save_rr_state(tx, plan.rr_state, now)
-            deadline = await self._next_deadline(tx, ruleset)
-            changed = [*breached, *returned, *assigned]
-            events: list[Event] = [
-                TaskChanged(t.id, t.dialog_id, t.status, t.assignee, t.queue) for t in changed
-            ]
-            payloads = [encode_events(events[i : i + 40]) for i in range(0, len(events), 40)]
-            await self._relay.stage(tx, payloads)
+        breached, returned, assigned, deadline, payloads = await self._db.run_write(
+            self._dispatch_sync, self._rulebook.current, self._clock()
+        )
         self._relay.committed(payloads)
         self.next_deadline = deadline
         for t in breached:
             log.info("sla_breached", task_id=t.id, dialog_id=t.dialog_id)
+        for t, previous in returned:
+            log.info("task_returned", task_id=t.id, dialog_id=t.dialog_id, login=previous)
         for t in assigned:
             log.info("task_assigned", task_id=t.id, dialog_id=t.dialog_id, login=t.assignee)
         return assigned
 
-    async def _take_back_unanswered(
-        self, tx: WriteTx, ruleset: RuleSet, now: datetime
-    ) -> list[TaskRef]:
-        back: list[TaskRef] = []
-        for task in await load_awaiting_reply(tx):
+    def _dispatch_sync(
+        self, tx: SyncTx, ruleset: RuleSet, now: datetime
+    ) -> tuple[list[TaskRef], list[tuple[TaskRef, str]], list[TaskRef], datetime | None, list[str]]:
+        """One round in `tx`: breaches, take-backs, assignments, and the next deadline."""
+        lock_dispatch(tx)
+        breached = mark_breached(tx, now)
+        returned = self._take_back_unanswered(tx, ruleset, now)
+        agent_rows = load_agents(tx)
+        assigned: list[TaskRef] = []
+        if has_room(ruleset, agent_rows):  # else the backlog need not even be read
+            sticky = [q.name for q in ruleset.queues.values() if q.sticky]
+            waiting = load_waiting(tx, sticky)
+            if waiting:
+                rr = load_rr_state(tx)
+                plan = plan_dispatch(ruleset, waiting, agent_rows, now, rr)
+                assigned = apply_assignments(tx, plan.assignments, now)
+                if plan.rr_state != rr:
+                    save_rr_state(tx, plan.rr_state, now)
+        deadline = self._next_deadline(tx, ruleset)
+        changed = [*breached, *(ref for ref, _ in returned), *assigned]
+        events: list[Event] = [
+            TaskChanged(t.id, t.dialog_id, t.status, t.assignee, t.queue) for t in changed
+        ]
+        payloads = [encode_events(events[i : i + 40]) for i in range(0, len(events), 40)]
+        self._relay.stage_sync(tx, payloads)
+        return breached, returned, assigned, deadline, payloads
+
+    def _take_back_unanswered(
+        self, tx: SyncTx, ruleset: RuleSet, now: datetime
+    ) -> list[tuple[TaskRef, str]]:
+        """Tasks whose agent did not reply in time, back to waiting, with that agent's login."""
+        back: list[tuple[TaskRef, str]] = []
+        for task in load_awaiting_reply(tx):
             if reply_deadline(ruleset, task, self._timeout) > now:
                 continue
             explained = returned_explanation(task, self._timeout, now)
-            ref = await return_to_queue(tx, task.id, task.assigned_at, explained, now)
+            ref = return_to_queue(tx, task.id, task.assigned_at, explained, now)
             if ref is not None:
-                log.info(
-                    "task_returned", task_id=ref.id, dialog_id=ref.dialog_id, login=task.assignee
-                )
-                back.append(ref)
+                back.append((ref, task.assignee))
         return back
 
-    async def _next_deadline(self, tx: WriteTx, ruleset: RuleSet) -> datetime | None:
-        times = [reply_deadline(ruleset, t, self._timeout) for t in await load_awaiting_reply(tx)]
-        due = await next_sla_due(tx)
+    def _next_deadline(self, tx: SyncTx, ruleset: RuleSet) -> datetime | None:
+        times = [reply_deadline(ruleset, t, self._timeout) for t in load_awaiting_reply(tx)]
+        due = next_sla_due(tx)
         if due is not None:
             times.append(due)
         return min(times) if times else None

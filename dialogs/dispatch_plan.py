@@ -87,6 +87,11 @@ def explanation(assignment: Assignment, ruleset: RuleSet, now: datetime) -> dict
     }
 
 
+def has_room(ruleset: RuleSet, agent_rows: Sequence[AgentRow]) -> bool:
+    """True when some online agent could take at least a light task."""
+    return any(a.online and a.load < a.capacity for a in build_agent_states(ruleset, agent_rows))
+
+
 def plan_dispatch(
     ruleset: RuleSet,
     waiting: Sequence[WaitingRow],

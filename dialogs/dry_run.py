@@ -34,8 +34,8 @@ async def dry_run(
         ),
     )
     async with db.read() as tx:
-        agents = build_agent_states(ruleset, await load_agents(tx))
-        rr = await load_rr_state(tx)
+        agents = build_agent_states(ruleset, await tx.run_sync(load_agents))
+        rr = await tx.run_sync(load_rr_state)
     lines = [decision.explain(), "assignment:"]
     tasks = []
     for plan in decision.tasks:

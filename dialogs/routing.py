@@ -151,8 +151,8 @@ class _BatchPlan:
                 state.tags.append(tag)
         explicit = decision.priority if decision.priority != "normal" else None
         state.priority = more_urgent(state.priority, explicit) or state.priority
-        body = decision.to_dict()
-        fired = [t.name for t in decision.trace if t.matched]
+        body = decision.to_dict(full_trace=False)  # the rules that fired, and why
+        fired = list(decision.matched_rules)
         body["rules"] = fired
         body["reason"] = "matched " + ", ".join(map(repr, fired)) if fired else "no rule matched"
         decision_index = len(self.decisions)

@@ -128,9 +128,10 @@ def create_app(
             await asyncio.to_thread(warm_up_language_detector)
         await relay.start()
         ingestor.start()
-        routing.start()
-        dispatcher.start()
-        watcher.start()
+        if settings.workers == "all":  # "ingest": other processes route and assign
+            routing.start()
+            dispatcher.start()
+            watcher.start()
         if bootstrap_admin:
             await ensure_admin(db, settings, clock(), console or sys.stdout)
         log.info(

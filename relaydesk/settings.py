@@ -35,6 +35,9 @@ class Settings:
     # An assigned task its agent has not taken up (set in_progress) within this much business
     # time of its SLA calendar goes back to the head of its queue.
     assignment_timeout: timedelta = timedelta(minutes=15)
+    # "all": this process ingests, routes and assigns. "ingest": it only accepts and stores
+    # messages, leaving routing and assignment to other processes on the same PostgreSQL.
+    workers: str = "all"
     log_format: str = "auto"  # auto | json | console
     log_level: str = "info"
     # Channel credentials: a channel is on when its credentials are set (later issues).
@@ -65,6 +68,10 @@ class Settings:
             values["assignment_timeout"] = timedelta(
                 minutes=_positive_int("RELAYDESK_ASSIGNMENT_TIMEOUT_MINUTES", raw)
             )
+        if workers := env.get("RELAYDESK_WORKERS"):
+            if workers not in ("all", "ingest"):
+                raise SettingsError("RELAYDESK_WORKERS must be all or ingest")
+            values["workers"] = workers
         if fmt := env.get("RELAYDESK_LOG_FORMAT"):
             if fmt not in ("auto", "json", "console"):
                 raise SettingsError("RELAYDESK_LOG_FORMAT must be auto, json or console")

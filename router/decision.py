@@ -82,8 +82,9 @@ class Decision:
     auto_reply: str | None
     rules_version: str
     language: str | None = None
-    trace_source: Callable[[], tuple[RuleTrace, ...]] = field(
-        default=tuple, repr=False, compare=False
+    # Renders the trace: every evaluated rule, or (True) only the rules that matched.
+    trace_source: Callable[[bool], tuple[RuleTrace, ...]] = field(
+        default=lambda matched_only: (), repr=False, compare=False
     )
 
     def __post_init__(self) -> None:
@@ -92,15 +93,20 @@ class Decision:
 
     @functools.cached_property
     def trace(self) -> tuple[RuleTrace, ...]:
-        return self.trace_source()
+        return self.trace_source(False)
+
+    @functools.cached_property
+    def fired(self) -> tuple[RuleTrace, ...]:
+        """The trace of the rules that matched only: cheaper, and what a stored decision keeps."""
+        return self.trace_source(True)
 
     @property
     def matched_rules(self) -> tuple[str, ...]:
         """Names of the rules that matched, in order."""
-        return tuple(rule.name for rule in self.trace if rule.matched)
+        return tuple(rule.name for rule in self.fired)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able form (for storing with the task and for the API)."""
+    def to_dict(self, *, full_trace: bool = True) -> dict[str, Any]:
+        """A JSON-able form; `full_trace=False` keeps only the rules that matched (storage)."""
         return {
             "rules_version": self.rules_version,
             "tags": list(self.tags),
@@ -130,7 +136,7 @@ class Decision:
                         {"expr": c.expr, "ok": c.ok, "detail": c.detail} for c in r.conditions
                     ],
                 }
-                for r in self.trace
+                for r in (self.trace if full_trace else self.fired)
             ],
         }
 

@@ -65,7 +65,7 @@ _BELARUSIAN_ONLY = frozenset("іўІЎ")
 @functools.cache
 def _identifier() -> Any:
     # imported here: loading the model takes half a second, only rules with language: need it
-    from py3langid.langid import (  # type: ignore[import-untyped]  # no stubs published
+    from py3langid.langid import (  # untyped: see [tool.mypy] overrides
         MODEL_FILE,
         LanguageIdentifier,
     )

@@ -184,12 +184,14 @@ def _plan_task(ruleset: RuleSet, rule: Rule, ctx: _Context, outcome: _Outcome) -
 
 def _trace_renderer(
     ruleset: RuleSet, ctx: _Context, failed_at: list[int], matched: dict[int, _Matched]
-) -> Callable[[], tuple[RuleTrace, ...]]:
-    def render() -> tuple[RuleTrace, ...]:
+) -> Callable[[bool], tuple[RuleTrace, ...]]:
+    def render(matched_only: bool) -> tuple[RuleTrace, ...]:
         out = []
         tags = ctx.facts.dialog_tags
         for rule, position in zip(ruleset.rules, failed_at, strict=False):
             conditions = rule.conditions
+            if matched_only and position >= 0:
+                continue
             if position < 0:
                 seen, tags, effects, stopped = matched[rule.index]
                 view = ctx.with_tags(seen)

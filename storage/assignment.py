@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, text, update
 
-from storage.db import ReadTx, WriteTx
+from storage.db import SyncTx
 from storage.queries import OPEN_TASK
 from storage.sql import insert_or_ignore
 from storage.tables import agents, channel_cursors, dialogs, tasks
@@ -77,16 +77,16 @@ class AwaitingReply:
     sla_policy: str | None
 
 
-async def lock_dispatch(tx: WriteTx) -> None:
+def lock_dispatch(tx: SyncTx) -> None:
     """Serialise dispatchers across processes (PostgreSQL); released at commit/rollback."""
     if tx.dialect.name != "sqlite":
-        await tx.execute(text(f"SELECT pg_advisory_xact_lock({_DISPATCH_LOCK_ID})"))
+        tx.execute(text(f"SELECT pg_advisory_xact_lock({_DISPATCH_LOCK_ID})"))
 
 
-async def load_waiting(tx: ReadTx, sticky_queues: Iterable[str] = ()) -> list[WaitingRow]:
+def load_waiting(tx: SyncTx, sticky_queues: Iterable[str] = ()) -> list[WaitingRow]:
     """Every waiting task with what the planner orders and filters by."""
     rows = (
-        await tx.execute(
+        tx.execute(
             select(
                 tasks.c.id,
                 tasks.c.dialog_id,
@@ -108,7 +108,7 @@ async def load_waiting(tx: ReadTx, sticky_queues: Iterable[str] = ()) -> list[Wa
         )
     ).all()
     sticky = set(sticky_queues)
-    last_agent = await _last_agents({r.contact_id for r in rows if r.queue in sticky}, tx)
+    last_agent = _last_agents({r.contact_id for r in rows if r.queue in sticky}, tx)
     out = []
     for r in rows:
         due = r.first_response_due if r.first_response_at is None else r.resolution_due
@@ -131,11 +131,11 @@ async def load_waiting(tx: ReadTx, sticky_queues: Iterable[str] = ()) -> list[Wa
     return out
 
 
-async def _last_agents(contact_ids: set[int], tx: ReadTx) -> dict[int, str]:
+def _last_agents(contact_ids: set[int], tx: SyncTx) -> dict[int, str]:
     """The agent each contact's most recently assigned task went to."""
     if not contact_ids:
         return {}
-    rows = await tx.execute(
+    rows = tx.execute(
         select(dialogs.c.contact_id, tasks.c.assignee)
         .join(dialogs, dialogs.c.id == tasks.c.dialog_id)
         .where(dialogs.c.contact_id.in_(contact_ids), tasks.c.assignee.is_not(None))
@@ -144,35 +144,25 @@ async def _last_agents(contact_ids: set[int], tx: ReadTx) -> dict[int, str]:
     return {contact_id: login for contact_id, login in rows}
 
 
-async def load_agents(tx: ReadTx) -> list[AgentRow]:
+def load_agents(tx: SyncTx) -> list[AgentRow]:
     """Every agent account with its presence, load (open task weights) and last assignment."""
     held = (
-        select(
-            tasks.c.assignee,
-            func.sum(tasks.c.weight).label("load"),
-        )
+        select(tasks.c.assignee, func.sum(tasks.c.weight).label("load"))
         .where(tasks.c.assignee.is_not(None), tasks.c.status.in_(_HELD))
         .group_by(tasks.c.assignee)
         .subquery()
     )
-    last = (
-        select(tasks.c.assignee, func.max(tasks.c.assigned_at).label("last_at"))
-        .where(tasks.c.assignee.is_not(None))
-        .group_by(tasks.c.assignee)
-        .subquery()
-    )
-    rows = await tx.execute(
-        select(agents.c.login, agents.c.status, held.c.load, last.c.last_at)
+    rows = tx.execute(
+        select(agents.c.login, agents.c.status, held.c.load, agents.c.last_assigned_at)
         .outerjoin(held, held.c.assignee == agents.c.login)
-        .outerjoin(last, last.c.assignee == agents.c.login)
         .order_by(agents.c.login)
     )
-    return [AgentRow(r.login, r.status, float(r.load or 0), r.last_at) for r in rows]
+    return [AgentRow(r.login, r.status, float(r.load or 0), r.last_assigned_at) for r in rows]
 
 
-async def load_rr_state(tx: ReadTx) -> dict[str, str]:
+def load_rr_state(tx: SyncTx) -> dict[str, str]:
     row = (
-        await tx.execute(
+        tx.execute(
             select(channel_cursors.c.value).where(
                 channel_cursors.c.channel == "router", channel_cursors.c.key == "rr"
             )
@@ -182,23 +172,23 @@ async def load_rr_state(tx: ReadTx) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
-async def save_rr_state(tx: WriteTx, state: dict[str, str], now: datetime) -> None:
-    await tx.execute(
+def save_rr_state(tx: SyncTx, state: dict[str, str], now: datetime) -> None:
+    tx.execute(
         insert_or_ignore(tx, channel_cursors),
         {"channel": "router", "key": "rr", "value": {}, "updated_at": now},
     )
-    await tx.execute(
+    tx.execute(
         update(channel_cursors)
         .where(channel_cursors.c.channel == "router", channel_cursors.c.key == "rr")
         .values(value=state, updated_at=now)
     )
 
 
-async def apply_assignments(tx: WriteTx, rows: Sequence[AssignRow], now: datetime) -> list[TaskRef]:
+def apply_assignments(tx: SyncTx, rows: Sequence[AssignRow], now: datetime) -> list[TaskRef]:
     """Assign each task that is still waiting; returns the ones that were."""
     done: list[TaskRef] = []
     for row in rows:
-        result = await tx.execute(
+        result = tx.execute(
             update(tasks)
             .where(tasks.c.id == row.task_id, tasks.c.status == "waiting")
             .values(
@@ -214,12 +204,15 @@ async def apply_assignments(tx: WriteTx, rows: Sequence[AssignRow], now: datetim
         hit = result.first()
         if hit is not None:
             done.append(TaskRef(row.task_id, hit.dialog_id, "assigned", row.login, hit.queue))
+    logins = {t.assignee for t in done}
+    if logins:
+        tx.execute(update(agents).where(agents.c.login.in_(logins)).values(last_assigned_at=now))
     return done
 
 
-async def load_awaiting_reply(tx: ReadTx) -> list[AwaitingReply]:
+def load_awaiting_reply(tx: SyncTx) -> list[AwaitingReply]:
     """Assigned tasks not taken up and not on hold: the no-reply timer's subjects."""
-    rows = await tx.execute(
+    rows = tx.execute(
         select(tasks.c.id, tasks.c.assignee, tasks.c.assigned_at, tasks.c.sla_policy).where(
             tasks.c.status == "assigned",
             tasks.c.first_response_at.is_(None),
@@ -231,11 +224,11 @@ async def load_awaiting_reply(tx: ReadTx) -> list[AwaitingReply]:
     return [AwaitingReply(r.id, r.assignee, r.assigned_at, r.sla_policy) for r in rows]
 
 
-async def return_to_queue(
-    tx: WriteTx, task_id: int, assigned_at: datetime, explanation: dict[str, Any], now: datetime
+def return_to_queue(
+    tx: SyncTx, task_id: int, assigned_at: datetime, explanation: dict[str, Any], now: datetime
 ) -> TaskRef | None:
     """Take a task back from an agent who did not reply (unless it changed meanwhile)."""
-    result = await tx.execute(
+    result = tx.execute(
         update(tasks)
         .where(
             tasks.c.id == task_id,
@@ -269,9 +262,9 @@ def _breach_condition(now: datetime) -> Any:
     )
 
 
-async def mark_breached(tx: WriteTx, now: datetime) -> list[TaskRef]:
+def mark_breached(tx: SyncTx, now: datetime) -> list[TaskRef]:
     """Flag open tasks (not on hold) whose SLA due time has passed."""
-    result = await tx.execute(
+    result = tx.execute(
         update(tasks)
         .where(_breach_condition(now))
         .values(breached=True, updated_at=now)
@@ -280,20 +273,20 @@ async def mark_breached(tx: WriteTx, now: datetime) -> list[TaskRef]:
     return [TaskRef(r.id, r.dialog_id, r.status, r.assignee, r.queue) for r in result]
 
 
-async def next_sla_due(tx: ReadTx) -> datetime | None:
+def next_sla_due(tx: SyncTx) -> datetime | None:
     """The earliest SLA due time that could still be breached, or None."""
     watched = and_(
         tasks.c.status.in_(OPEN_TASK), tasks.c.breached.is_(False), tasks.c.held_at.is_(None)
     )
     first = (
-        await tx.execute(
+        tx.execute(
             select(func.min(tasks.c.first_response_due)).where(
                 watched, tasks.c.first_response_at.is_(None)
             )
         )
     ).scalar_one()
     resolution = (
-        await tx.execute(select(func.min(tasks.c.resolution_due)).where(watched))
+        tx.execute(select(func.min(tasks.c.resolution_due)).where(watched))
     ).scalar_one()
     dues = [d for d in (first, resolution) if d is not None]  # func.min keeps UTCDateTime
     return min(dues) if dues else None

@@ -110,7 +110,7 @@ def _thread_key(m: InboundMessage, contact_of: dict[IdentityKey, int]) -> Thread
 def _claim_messages(
     tx: SyncTx, items: list[PreparedInbound], now: datetime
 ) -> dict[MessageKey, int]:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "direction": Direction.IN.value,
             "channel": str(i.message.channel),
@@ -343,7 +343,7 @@ def _link_messages(
             ],
         )
     tx.execute(update(dialogs).where(dialogs.c.id.in_(list(new_tags))).values(last_message_at=now))
-    rows = [
+    files: list[dict[str, Any]] = [
         {
             "message_id": claimed[_message_key(i.message)],
             "filename": a.filename[:300],
@@ -355,5 +355,5 @@ def _link_messages(
         for i in fresh
         for a, sha in zip(i.message.attachments, i.attachment_hashes, strict=True)
     ]
-    if rows:
-        tx.execute(attachments.insert(), rows)
+    if files:
+        tx.execute(attachments.insert(), files)

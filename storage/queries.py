@@ -41,7 +41,8 @@ def _json_array_contains(tx: ReadTx, column: Any, value: str) -> ColumnElement[b
     if tx.dialect.name == "sqlite":
         each = func.json_each(column).table_valued("value")
         return exists(select(1).select_from(each).where(each.c.value == value))
-    return column.op("@>")(func.jsonb_build_array(value))
+    contains: ColumnElement[bool] = column.op("@>")(func.jsonb_build_array(value))
+    return contains
 
 
 async def list_dialogs(

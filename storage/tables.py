@@ -145,6 +145,7 @@ agents = Table(
     Column("token_hash", String(64), unique=True),
     Column("status", String(10), nullable=False, server_default="offline"),
     Column("status_changed_at", UTCDateTime),
+    Column("last_assigned_at", UTCDateTime),  # least-loaded ties go to the longest idle
     Column("created_at", UTCDateTime, nullable=False),
 )
 

@@ -130,3 +130,27 @@ async def test_events_fan_out_across_processes(pg_url: str, tmp_path: Path) -> N
 
         line = await asyncio.wait_for(next_message_event(), 30)
         assert f'"message_id":{posted["id"]}' in line
+
+
+async def test_ingest_only_process_leaves_routing_to_another(pg_url: str, tmp_path: Path) -> None:
+    """A RELAYDESK_WORKERS=ingest process stores messages; a full process routes them."""
+    async with (
+        running(pg_url, tmp_path / "ingest", env={"RELAYDESK_WORKERS": "ingest"}) as front,
+        aiohttp.ClientSession() as session,
+    ):
+        async with session.post(f"{front.url}/api/v1/messages", json=api_message("solo"),
+                                headers=AUTH) as r:
+            assert r.status == 201
+        db = Database(pg_url)
+        try:
+            async with db.read() as tx:
+                assert (await tx.execute(select(func.count()).select_from(decisions))).scalar_one() == 0
+            async with running(pg_url, tmp_path / "router") as back:
+
+                async def routed() -> bool:
+                    async with db.read() as tx:
+                        return (await tx.execute(select(func.count()).select_from(tasks))).scalar_one() == 1
+
+                await wait_for_events(session, back.url, routed)
+        finally:
+            await db.dispose()

@@ -52,8 +52,9 @@ def test_environment_values_are_parsed() -> None:
         ({"RELAYDESK_MAX_BODY_BYTES": "lots"}, "RELAYDESK_MAX_BODY_BYTES must be a whole number"),
         ({"RELAYDESK_REOPEN_WINDOW_HOURS": "-1"}, "must be positive"),
         ({"RELAYDESK_LOG_FORMAT": "xml"}, "RELAYDESK_LOG_FORMAT must be"),
+        ({"RELAYDESK_WORKERS": "some"}, "RELAYDESK_WORKERS must be all or ingest"),
     ],
-    ids=["db-url", "body-size", "window", "log-format"],
+    ids=["db-url", "body-size", "window", "log-format", "workers"],
 )
 def test_bad_values_are_named(env: dict[str, str], fragment: str) -> None:
     """A bad value fails at start-up with a message that names the variable."""

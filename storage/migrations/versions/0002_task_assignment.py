@@ -1,4 +1,4 @@
-"""task assignment explanation, SLA hold, skills and rule-assigned agent
+"""task assignment explanation, SLA hold, skills, rule-assigned agent; agents' last assignment
 
 Revision ID: 0002
 Revises: 0001
@@ -40,9 +40,15 @@ def upgrade() -> None:
             )
         )
         batch_op.add_column(sa.Column("assign_to", sa.String(length=100), nullable=True))
+    with op.batch_alter_table("agents", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("last_assigned_at", storage.types.UTCDateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("agents", schema=None) as batch_op:
+        batch_op.drop_column("last_assigned_at")
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.drop_column("assign_to")
         batch_op.drop_column("skills")

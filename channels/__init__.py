@@ -1,0 +1,1 @@
+"""Channel adapters: one package per channel kind (email, telegram, whatsapp, widget)."""
