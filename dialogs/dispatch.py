@@ -28,6 +28,7 @@ from storage import Database
 from storage.assignment import (
     TaskRef,
     apply_assignments,
+    earliest_awaiting_reply,
     load_agents,
     load_awaiting_reply,
     load_rr_state,
@@ -50,6 +51,7 @@ class Dispatcher(WakeableWorker):
     """Assigns waiting tasks whenever woken, and when its earliest deadline comes."""
 
     name = "dispatch"
+    coalesce = 0.02  # a round reads every agent's load: at most 50 rounds a second under load
 
     def __init__(
         self,
@@ -67,6 +69,18 @@ class Dispatcher(WakeableWorker):
         self._clock = clock
         self._timeout = assignment_timeout
         self.next_deadline: datetime | None = None
+        # Breaches and take-backs can only be due when the timer says so, unless something
+        # other than routing's new tasks woke us (edits, presence, rules, other processes).
+        self._timers_checked = False
+        self._timers_version = ""
+
+    def wake(self) -> None:
+        self._timers_checked = False
+        super().wake()
+
+    def tasks_created(self) -> None:
+        """Routing made new tasks: assign them; the timers need no fresh look for that."""
+        super().wake()
 
     async def work(self) -> None:
         await self.dispatch_all()
@@ -106,8 +120,13 @@ class Dispatcher(WakeableWorker):
     ) -> tuple[list[TaskRef], list[tuple[TaskRef, str]], list[TaskRef], datetime | None, list[str]]:
         """One round in `tx`: breaches, take-backs, assignments, and the next deadline."""
         lock_dispatch(tx)
-        breached = mark_breached(tx, now)
-        returned = self._take_back_unanswered(tx, ruleset, now)
+        full = (
+            not self._timers_checked
+            or self._timers_version != ruleset.version
+            or (self.next_deadline is not None and now >= self.next_deadline)
+        )
+        breached = mark_breached(tx, now) if full else []
+        returned = self._take_back_unanswered(tx, ruleset, now) if full else []
         agent_rows = load_agents(tx)
         assigned: list[TaskRef] = []
         if has_room(ruleset, agent_rows):  # else the backlog need not even be read
@@ -119,7 +138,14 @@ class Dispatcher(WakeableWorker):
                 assigned = apply_assignments(tx, plan.assignments, now)
                 if plan.rr_state != rr:
                     save_rr_state(tx, plan.rr_state, now)
-        deadline = self._next_deadline(tx, ruleset)
+        if full:
+            deadline = self._next_deadline(tx, ruleset)
+            self._timers_checked, self._timers_version = True, ruleset.version
+        else:  # new assignments wait at least `timeout`; new tasks may bring earlier SLA dues
+            candidates = [self.next_deadline, next_sla_due(tx)]
+            if assigned:
+                candidates.append(now + self._timeout)
+            deadline = min((d for d in candidates if d is not None), default=None)
         changed = [*breached, *(ref for ref, _ in returned), *assigned]
         events: list[Event] = [
             TaskChanged(t.id, t.dialog_id, t.status, t.assignee, t.queue) for t in changed
@@ -133,8 +159,8 @@ class Dispatcher(WakeableWorker):
     ) -> list[tuple[TaskRef, str]]:
         """Tasks whose agent did not reply in time, back to waiting, with that agent's login."""
         back: list[tuple[TaskRef, str]] = []
-        for task in load_awaiting_reply(tx):
-            if reply_deadline(ruleset, task, self._timeout) > now:
+        for task in load_awaiting_reply(tx, assigned_before=now - self._timeout):
+            if reply_deadline(ruleset, task.sla_policy, task.assigned_at, self._timeout) > now:
                 continue
             explained = returned_explanation(task, self._timeout, now)
             ref = return_to_queue(tx, task.id, task.assigned_at, explained, now)
@@ -143,7 +169,10 @@ class Dispatcher(WakeableWorker):
         return back
 
     def _next_deadline(self, tx: SyncTx, ruleset: RuleSet) -> datetime | None:
-        times = [reply_deadline(ruleset, t, self._timeout) for t in load_awaiting_reply(tx)]
+        times = [  # the earliest assignment of each SLA policy has that policy's first deadline
+            reply_deadline(ruleset, policy, first, self._timeout)
+            for policy, first in earliest_awaiting_reply(tx)
+        ]
         due = next_sla_due(tx)
         if due is not None:
             times.append(due)

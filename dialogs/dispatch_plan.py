@@ -161,10 +161,16 @@ def _reserved_assignments(
     return out
 
 
-def reply_deadline(ruleset: RuleSet, task: AwaitingReply, timeout: timedelta) -> datetime:
-    """When an assigned task goes back to its queue: `timeout` of its SLA's business time."""
-    policy = ruleset.sla.get(task.sla_policy) if task.sla_policy else None
-    return add_business_time(task.assigned_at, timeout, policy.calendar if policy else None)
+def reply_deadline(
+    ruleset: RuleSet, sla_policy: str | None, assigned_at: datetime, timeout: timedelta
+) -> datetime:
+    """When an assigned task goes back to its queue: `timeout` of its SLA's business time.
+
+    Never earlier than assigned_at + timeout (business time runs no faster than the clock),
+    and later for a later assigned_at: callers rely on both to pre-filter in SQL.
+    """
+    policy = ruleset.sla.get(sla_policy) if sla_policy else None
+    return add_business_time(assigned_at, timeout, policy.calendar if policy else None)
 
 
 def returned_explanation(task: AwaitingReply, timeout: timedelta, now: datetime) -> dict[str, Any]:

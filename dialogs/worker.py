@@ -18,6 +18,9 @@ class WakeableWorker:
     """
 
     name = "worker"
+    # Under load, wakes arriving within this many seconds of the last run are served together
+    # by one run: bounded batching that amortises a run's fixed cost, not a poll.
+    coalesce = 0.0
 
     def __init__(self) -> None:
         self._wake = asyncio.Event()
@@ -44,11 +47,16 @@ class WakeableWorker:
         raise NotImplementedError
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        last_run = -float("inf")
         while True:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.delay()):
                     await self._wake.wait()
+            if (pause := last_run + self.coalesce - loop.time()) > 0:
+                await asyncio.sleep(pause)
             self._wake.clear()
+            last_run = loop.time()
             try:
                 await self.work()
             except Exception:

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, text, update
 
 from storage.db import SyncTx
 from storage.queries import OPEN_TASK
 from storage.sql import insert_or_ignore
 from storage.tables import agents, channel_cursors, dialogs, tasks
+from storage.types import UTCDateTime
 
 _DISPATCH_LOCK_ID = 0x52444953  # "RDIS": held by the transaction that assigns tasks
 _HELD = ("assigned", "in_progress")  # statuses that count towards an agent's load
@@ -186,42 +187,76 @@ def save_rr_state(tx: SyncTx, state: dict[str, str], now: datetime) -> None:
 
 def apply_assignments(tx: SyncTx, rows: Sequence[AssignRow], now: datetime) -> list[TaskRef]:
     """Assign each task that is still waiting; returns the ones that were."""
-    done: list[TaskRef] = []
-    for row in rows:
-        result = tx.execute(
-            update(tasks)
-            .where(tasks.c.id == row.task_id, tasks.c.status == "waiting")
-            .values(
-                status="assigned",
-                assignee=row.login,
-                assigned_at=now,
-                weight=row.weight,
-                assignment=row.explanation,
-                updated_at=now,
+    if not rows:
+        return []
+    tx.execute(
+        update(tasks)
+        .where(tasks.c.id == bindparam("task_id"), tasks.c.status == "waiting")
+        .values(
+            status="assigned",
+            assignee=bindparam("login"),
+            assigned_at=now,
+            weight=bindparam("task_weight"),
+            assignment=bindparam("explanation"),
+            updated_at=now,
+        ),
+        [
+            {
+                "task_id": r.task_id,
+                "login": r.login,
+                "task_weight": r.weight,
+                "explanation": r.explanation,
+            }
+            for r in rows
+        ],
+    )
+    planned = {r.task_id: r.login for r in rows}
+    landed = {  # a task changed by hand meanwhile kept its status: it was not assigned here
+        t.id: TaskRef(t.id, t.dialog_id, "assigned", t.assignee, t.queue)
+        for t in tx.execute(
+            select(tasks.c.id, tasks.c.dialog_id, tasks.c.assignee, tasks.c.queue).where(
+                tasks.c.id.in_(list(planned)),
+                tasks.c.status == "assigned",
+                tasks.c.assigned_at == now,
             )
-            .returning(tasks.c.dialog_id, tasks.c.queue)
         )
-        hit = result.first()
-        if hit is not None:
-            done.append(TaskRef(row.task_id, hit.dialog_id, "assigned", row.login, hit.queue))
+        if planned[t.id] == t.assignee
+    }
+    done = [landed[r.task_id] for r in rows if r.task_id in landed]  # in plan order
     logins = {t.assignee for t in done}
     if logins:
         tx.execute(update(agents).where(agents.c.login.in_(logins)).values(last_assigned_at=now))
     return done
 
 
-def load_awaiting_reply(tx: SyncTx) -> list[AwaitingReply]:
-    """Assigned tasks not taken up and not on hold: the no-reply timer's subjects."""
+def _awaiting_reply() -> Any:
+    return and_(
+        tasks.c.status == "assigned",
+        tasks.c.first_response_at.is_(None),
+        tasks.c.held_at.is_(None),
+        tasks.c.assigned_at.is_not(None),
+        tasks.c.assignee.is_not(None),
+    )
+
+
+def load_awaiting_reply(tx: SyncTx, *, assigned_before: datetime) -> list[AwaitingReply]:
+    """Assigned tasks not taken up and not on hold, assigned before the given moment."""
     rows = tx.execute(
         select(tasks.c.id, tasks.c.assignee, tasks.c.assigned_at, tasks.c.sla_policy).where(
-            tasks.c.status == "assigned",
-            tasks.c.first_response_at.is_(None),
-            tasks.c.held_at.is_(None),
-            tasks.c.assigned_at.is_not(None),
-            tasks.c.assignee.is_not(None),
+            _awaiting_reply(), tasks.c.assigned_at <= assigned_before
         )
     )
     return [AwaitingReply(r.id, r.assignee, r.assigned_at, r.sla_policy) for r in rows]
+
+
+def earliest_awaiting_reply(tx: SyncTx) -> list[tuple[str | None, datetime]]:
+    """For each SLA policy, the earliest assignment still awaiting its agent's reply."""
+    rows = tx.execute(
+        select(tasks.c.sla_policy, func.min(tasks.c.assigned_at))
+        .where(_awaiting_reply())
+        .group_by(tasks.c.sla_policy)
+    )
+    return [(policy, first) for policy, first in rows if first is not None]
 
 
 def return_to_queue(
@@ -274,19 +309,12 @@ def mark_breached(tx: SyncTx, now: datetime) -> list[TaskRef]:
 
 
 def next_sla_due(tx: SyncTx) -> datetime | None:
-    """The earliest SLA due time that could still be breached, or None."""
-    watched = and_(
-        tasks.c.status.in_(OPEN_TASK), tasks.c.breached.is_(False), tasks.c.held_at.is_(None)
-    )
-    first = (
-        tx.execute(
-            select(func.min(tasks.c.first_response_due)).where(
-                watched, tasks.c.first_response_at.is_(None)
-            )
+    """The earliest SLA due time that could still be breached, or None (one scan)."""
+    first_due = case((tasks.c.first_response_at.is_(None), tasks.c.first_response_due))
+    first, resolution = tx.execute(
+        select(func.min(first_due), func.min(tasks.c.resolution_due)).where(
+            tasks.c.status.in_(OPEN_TASK), tasks.c.breached.is_(False), tasks.c.held_at.is_(None)
         )
-    ).scalar_one()
-    resolution = (
-        tx.execute(select(func.min(tasks.c.resolution_due)).where(watched))
-    ).scalar_one()
-    dues = [d for d in (first, resolution) if d is not None]  # func.min keeps UTCDateTime
-    return min(dues) if dues else None
+    ).one()
+    dues = [UTCDateTime().process_result_value(d, tx.dialect) for d in (first, resolution)]
+    return min((d for d in dues if d is not None), default=None)

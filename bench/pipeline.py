@@ -1,0 +1,280 @@
+"""Ingest -> assigned through the HTTP API, beside ingest-only, in one run.
+
+    python bench/pipeline.py [--messages 5000] [--concurrency 50] [--engines sqlite,postgresql]
+
+Every message comes from a new contact, so each makes a dialog, a task and an assignment.
+Ten online agents with room for everything take the tasks. A separate load process posts
+the messages and, on the live event stream (/api/v1/events), notes when each message's
+task is assigned. Reported per target: messages/s from the first post to the last
+assignment, and p50/p99 of post -> assigned. The ingest-only target is the same server
+with RELAYDESK_WORKERS=ingest, measured from post to acknowledgement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ingest import TOKEN, free_port, recreate_pg, start, stop
+
+AGENTS = [f"agent{i:02d}" for i in range(10)]
+RULES = f"""version: 1
+agents:
+{chr(10).join(f"  {a}: {{capacity: 100000}}" for a in AGENTS)}
+teams:
+  support: [{", ".join(AGENTS)}]
+queues:
+  support: {{team: support, strategy: least_loaded}}
+rules:
+  - name: refunds
+    when: {{text: {{matches: "(?i)refund|возврат|zwrot"}}}}
+    then: {{tag: refund, priority: high, task: {{queue: support, title: "Refund"}}}}
+  - name: everything else
+    then: {{task: {{queue: support}}}}
+"""
+HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+
+
+def run_load(urls: list[str], total: int, concurrency: int, run_id: str, wait: bool) -> None:
+    """The load process: post, and (when `wait`) follow assignments on the event stream."""
+    import aiohttp
+    import uvloop
+
+    async def main() -> dict[str, float]:
+        posted: dict[int, float] = {}
+        acked: dict[int, float] = {}
+        assigned: dict[int, float] = {}
+        all_assigned = asyncio.Event()
+        counter = iter(range(total))
+        texts = ["Where is my order?", "I want a refund", "Хочу возврат", "Dzień dobry"]
+        async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=concurrency + 2)
+        ) as session:
+
+            async def follow(url: str) -> None:
+                async with session.get(f"{url}/api/v1/events", headers=HEADERS) as stream:
+                    async for raw in stream.content:
+                        if not raw.startswith(b"data:"):
+                            continue
+                        event = json.loads(raw[5:])
+                        if event.get("type") == "task_changed" and event["status"] == "assigned":
+                            assigned.setdefault(event["dialog_id"], time.perf_counter())
+                            if len(assigned) >= total:
+                                all_assigned.set()
+
+            followers = [asyncio.create_task(follow(u)) for u in urls[:1] if wait]
+
+            async def worker(w: int) -> None:
+                url = urls[w % len(urls)] + "/api/v1/messages"
+                for i in counter:
+                    body = json.dumps(
+                        {
+                            "channel": "api",
+                            "external_id": f"{run_id}-{i}",
+                            "contact": {"id": f"{run_id}-c{i}", "name": f"Contact {i}"},
+                            "text": f"{texts[i % 4]} #{i}",
+                        }
+                    )
+                    t0 = time.perf_counter()
+                    async with session.post(url, data=body, headers=HEADERS) as r:
+                        dialog_id = (await r.json())["dialog_id"]
+                    posted[dialog_id] = t0
+                    acked[dialog_id] = time.perf_counter()
+
+            await asyncio.sleep(0.2)  # let the event streams connect before the first post
+            start_at = time.perf_counter()
+            await asyncio.gather(*(worker(w) for w in range(concurrency)))
+            if wait:
+                await asyncio.wait_for(all_assigned.wait(), 300)
+                done = assigned
+            else:
+                done = acked
+            elapsed = max(done.values()) - start_at
+            for f in followers:
+                f.cancel()
+        latencies = sorted(done[d] - posted[d] for d in posted)
+        q = statistics.quantiles(latencies, n=100)
+        return {"rate": total / elapsed, "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}
+
+    print(json.dumps(uvloop.run(main())), flush=True)
+
+
+def prepare_agents(url: str, env: dict[str, str], work: Path) -> None:
+    for login in AGENTS:
+        subprocess.run(
+            [sys.executable, "-m", "relaydesk.cli", "agents", "add", login, "--db", url],
+            env=env,
+            cwd=work,
+            check=True,
+            capture_output=True,
+        )
+
+
+def set_online(base: str) -> None:
+    import urllib.request
+
+    for login in AGENTS:
+        request = urllib.request.Request(
+            f"{base}/api/v1/agents/{login}/status",
+            method="PUT",
+            headers=HEADERS,
+            data=json.dumps({"status": "online"}).encode(),
+        )
+        urllib.request.urlopen(request, timeout=10).read()
+
+
+def measure(
+    label: str,
+    url: str,
+    processes: int,
+    env: dict[str, str],
+    work: Path,
+    args: argparse.Namespace,
+    *,
+    ingest_only: bool,
+) -> tuple[str, dict[str, float]]:
+    rules = work / "pipeline-rules.yaml"
+    rules.write_text(RULES, encoding="utf-8")
+    extra = {"RELAYDESK_WORKERS": "ingest"} if ingest_only else {}
+    prepare_agents(url, env, work)
+    procs, urls = [], []
+    for _ in range(processes):
+        port = free_port()
+        procs.append(
+            start(
+                [
+                    sys.executable,
+                    "-m",
+                    "relaydesk.cli",
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--db",
+                    url,
+                    "--rules",
+                    str(rules),
+                ],
+                {**env, **extra},
+                work,
+            )
+        )
+        urls.append(f"http://127.0.0.1:{port}")
+    try:
+        if not ingest_only:
+            set_online(urls[0])
+        cmd = [
+            sys.executable,
+            __file__,
+            "--load",
+            ",".join(urls),
+            str(args.messages),
+            str(args.concurrency),
+            f"run{time.time_ns()}",
+            "ack" if ingest_only else "assigned",
+        ]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        return label, dict(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        stop(procs)
+
+
+def run_all(engines: list[str], args: argparse.Namespace) -> list[tuple[str, dict[str, float]]]:
+    work = Path(tempfile.mkdtemp(prefix="relaydesk-pipeline-"))
+    env = {
+        **os.environ,
+        "RELAYDESK_API_TOKEN": TOKEN,
+        "RELAYDESK_LOG_LEVEL": "warning",
+        "RELAYDESK_LOG_FORMAT": "json",
+        "RELAYDESK_DATA_DIR": str(work / "data"),
+    }
+    results = []
+    try:
+        if "sqlite" in engines:
+            db = f"sqlite+aiosqlite:///{work}/p"
+            results.append(
+                measure(
+                    "sqlite: ingest only (ack)", f"{db}0.db", 1, env, work, args, ingest_only=True
+                )
+            )
+            results.append(
+                measure(
+                    "sqlite: ingest -> assigned", f"{db}1.db", 1, env, work, args, ingest_only=False
+                )
+            )
+        if "postgresql" in engines:
+            results.append(
+                measure(
+                    "pg 1 proc: ingest only (ack)",
+                    recreate_pg("rd_pipe0"),
+                    1,
+                    env,
+                    work,
+                    args,
+                    ingest_only=True,
+                )
+            )
+            results.append(
+                measure(
+                    "pg 1 proc: ingest -> assigned",
+                    recreate_pg("rd_pipe1"),
+                    1,
+                    env,
+                    work,
+                    args,
+                    ingest_only=False,
+                )
+            )
+            results.append(
+                measure(
+                    "pg 2 procs: ingest -> assigned",
+                    recreate_pg("rd_pipe2"),
+                    2,
+                    env,
+                    work,
+                    args,
+                    ingest_only=False,
+                )
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def print_table(results: list[tuple[str, dict[str, float]]], args: argparse.Namespace) -> None:
+    print(f"\n{args.messages} messages from new contacts, {args.concurrency} connections\n")
+    print(f"{'target':<34} {'msgs/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs ingest only':>15}")
+    base = 0.0
+    for label, r in results:
+        if "ingest only" in label:
+            base = r["rate"]
+        ratio = f"{r['rate'] / base:.0%}" if base and "assigned" in label else ""
+        print(f"{label:<34} {r['rate']:>8.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {ratio:>15}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--load", nargs=5, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.load:
+        urls, n, c, run_id, mode = args.load
+        run_load(urls.split(","), int(n), int(c), run_id, wait=mode == "assigned")
+        return
+    print_table(run_all(args.engines.split(","), args), args)
+
+
+if __name__ == "__main__":
+    main()
