@@ -41,6 +41,16 @@ class MessageReceived(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class MessageUpdated(Event):
+    """An outbound message's delivery status changed (queued → sent → delivered → read, failed)."""
+
+    type: ClassVar[str] = "message_updated"
+    message_id: int
+    dialog_id: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
 class DialogUpdated(Event):
     type: ClassVar[str] = "dialog_updated"
     dialog_id: int

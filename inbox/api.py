@@ -9,13 +9,14 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
 
 from dialogs.model import ChannelKind, ContactProfile, InboundAttachment, InboundMessage
+from inbox.api_replies import REPLY_OPERATIONS
 from inbox.api_routing import ROUTING_OPERATIONS
 from inbox.auth import bearer_token, hash_token, same_secret
+from inbox.bodies import read_json
 from inbox.context import PRINCIPAL_KEY, SERVICES, Principal, Services
-from inbox.errors import ApiError, Handler, describe_validation_error
+from inbox.errors import ApiError, Handler
 from inbox.live import stream_events
 from inbox.openapi import Operation, Param, build_document
 from inbox.schemas import (
@@ -37,18 +38,6 @@ MAX_PAGE = 200
 
 def services(request: web.Request) -> Services:
     return request.config_dict[SERVICES]
-
-
-async def read_json(request: web.Request, model: type[BaseModel]) -> Any:
-    body = await request.read()  # raises 413 past the application's client_max_size
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise ApiError(400, "malformed_json", f"request body is not valid JSON: {exc}") from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ApiError(422, "invalid", describe_validation_error(exc)) from None
 
 
 def query_int(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
@@ -328,7 +317,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_type="text/event-stream",
     ),
 )
-OPERATIONS = (*OPERATIONS, *ROUTING_OPERATIONS)
+OPERATIONS = (*OPERATIONS, *ROUTING_OPERATIONS, *REPLY_OPERATIONS)
 
 
 def add_operations(app: web.Application, operations: tuple[Operation, ...]) -> None:

@@ -8,17 +8,14 @@ naming every issue's line; the rules in force stay.
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
 
 from dialogs.dry_run import dry_run
 from dialogs.rules_file import save_rules
 from dialogs.tasks import Actor, EditRefused, TaskEdit
+from inbox.bodies import parse_body, read_json
 from inbox.context import PRINCIPAL_KEY, ROUTING_SERVICES, SERVICES, RoutingServices
-from inbox.errors import ApiError, describe_validation_error
+from inbox.errors import ApiError
 from inbox.openapi import Operation, Param
 from inbox.schemas import ErrorOut, TaskOut
 from inbox.schemas_routing import (
@@ -49,17 +46,6 @@ def actor(request: web.Request) -> Actor:
     return Actor(principal.login, principal.role)
 
 
-def parse_body(raw: bytes, model: type[BaseModel]) -> Any:
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ApiError(400, "malformed_json", f"request body is not valid JSON: {exc}") from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ApiError(422, "invalid", describe_validation_error(exc)) from None
-
-
 def refused(exc: EditRefused) -> ApiError:
     return ApiError(_STATUS_OF[exc.kind], exc.code, exc.message)
 
@@ -82,7 +68,7 @@ async def patch_task(request: web.Request) -> web.Response:
         task_id = int(request.match_info["id"])
     except ValueError:
         raise ApiError(404, "not_found", "no such task") from None
-    body: TaskPatch = parse_body(await request.read(), TaskPatch)
+    body: TaskPatch = await read_json(request, TaskPatch)
     if not body.model_fields_set:
         raise ApiError(422, "invalid", "give at least one of status, assignee, priority, on_hold")
     edit = TaskEdit(
@@ -102,7 +88,7 @@ async def patch_task(request: web.Request) -> web.Response:
 
 
 async def put_agent_status(request: web.Request) -> web.Response:
-    body: AgentStatusIn = parse_body(await request.read(), AgentStatusIn)
+    body: AgentStatusIn = await read_json(request, AgentStatusIn)
     login = request.match_info["login"]
     try:
         await routing(request).editor.set_agent_status(login, body.status, actor(request))
@@ -145,7 +131,7 @@ async def put_rules(request: web.Request) -> web.Response:
 
 
 async def post_rules_test(request: web.Request) -> web.Response:
-    body: RulesTestIn = parse_body(await request.read(), RulesTestIn)
+    body: RulesTestIn = await read_json(request, RulesTestIn)
     svc = routing(request)
     ruleset: RuleSet = svc.rulebook.current
     if body.rules is not None:

@@ -14,18 +14,23 @@ from typing import TextIO
 import structlog
 from aiohttp import web
 
+from channels.base import StatusUpdate
 from dialogs.dispatch import Dispatcher
 from dialogs.events import EventBus, decode_events
 from dialogs.ingest import Ingestor, utcnow
+from dialogs.model import InboundMessage, IngestResult
+from dialogs.outbox import Outbox, OutboxWorker
 from dialogs.routing import RoutingWorker
 from dialogs.rulebook import Rulebook
 from dialogs.rules_file import RulesWatcher
 from dialogs.tasks import TaskEditor
 from inbox.api import OPERATIONS, add_operations, api_auth, public_handlers
+from inbox.api_replies import OUTBOX
 from inbox.auth import hash_password, hash_token, new_password, new_token
 from inbox.context import ROUTING_SERVICES, SERVICES, RoutingServices, Services
 from inbox.errors import Handler, json_errors
 from inbox.pages import start_page
+from relaydesk.channels import build_channels
 from relaydesk.settings import Settings
 from router import warm_up_language_detector
 from storage import Database
@@ -80,12 +85,27 @@ def create_app(
     add_operations(app, OPERATIONS)
     app.router.add_get("/", start_page)
 
+    # Channels are built now, to register their webhooks; the core reaches them at start-up.
+    async def ingest(message: InboundMessage) -> IngestResult:
+        return await app[SERVICES].ingestor.ingest(message)
+
+    async def status_update(update: StatusUpdate) -> None:
+        await app[OUTBOX].record_status(update)
+
+    channels = build_channels(
+        settings, ingest=ingest, status_update=status_update, database=lambda: app[SERVICES].db
+    )
+    for channel in channels.values():
+        for method, path, handler in channel.routes():
+            app.router.add_route(method, path, handler)
+
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         db = Database(settings.database_url)
         await db.upgrade()
         bus = EventBus()
         routing: RoutingWorker | None = None
         dispatcher: Dispatcher | None = None
+        sender: OutboxWorker | None = None
         wakes_dispatcher = {"task_changed", "agent_changed", "resync"}
 
         def on_payload(payload: str) -> None:
@@ -93,6 +113,8 @@ def create_app(
             bus.deliver(events)
             if routing is not None and any(e.get("type") == "message_received" for e in events):
                 routing.wake()  # another process may have stored it
+                if sender is not None and not db.is_sqlite:  # maybe a reply from another process
+                    sender.wake()
             woken = any(e.get("type") in wakes_dispatcher for e in events)
             if woken and dispatcher is not None and not db.is_sqlite:  # maybe another process
                 dispatcher.wake()
@@ -102,7 +124,13 @@ def create_app(
             db, relay, app[RULEBOOK], clock=clock, assignment_timeout=settings.assignment_timeout
         )
         routing = RoutingWorker(
-            db, relay, app[RULEBOOK], clock=clock, on_tasks_changed=dispatcher.wake
+            db,
+            relay,
+            app[RULEBOOK],
+            clock=clock,
+            on_tasks_changed=dispatcher.tasks_created,
+            outbound_channels=frozenset(channels),
+            on_outbound=lambda: sender.wake() if sender is not None else None,
         )
         editor = TaskEditor(db, relay, app[RULEBOOK], clock=clock, on_change=dispatcher.wake)
         watcher = RulesWatcher(app[RULEBOOK], on_reloaded=dispatcher.wake)
@@ -124,14 +152,31 @@ def create_app(
             clock=clock,
         )
         app[ROUTING] = routing
+        files_root = settings.data_dir / "attachments"
+        sender = OutboxWorker(
+            db,
+            relay,
+            channels,
+            files_root=files_root,
+            clock=clock,
+            lease=settings.outbox_lease,
+            retry_base=settings.outbox_retry_base,
+            max_attempts=settings.outbox_max_attempts,
+        )
+        app[OUTBOX] = Outbox(
+            db, relay, channels, files_root=files_root, clock=clock, on_queued=sender.wake
+        )
         if app[RULEBOOK].current.uses_language:  # load the model now, not in the first request
             await asyncio.to_thread(warm_up_language_detector)
         await relay.start()
         ingestor.start()
-        if settings.workers == "all":  # "ingest": other processes route and assign
+        for channel in channels.values():
+            await channel.start()
+        if settings.workers == "all":  # "ingest": other processes route, assign and send
             routing.start()
             dispatcher.start()
             watcher.start()
+            sender.start()
         if bootstrap_admin:
             await ensure_admin(db, settings, clock(), console or sys.stdout)
         log.info(
@@ -140,6 +185,9 @@ def create_app(
         try:
             yield
         finally:
+            await sender.stop()
+            for channel in channels.values():
+                await channel.stop()
             await ingestor.stop()
             await routing.stop()
             await watcher.stop()

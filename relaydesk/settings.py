@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
@@ -17,6 +18,82 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///relaydesk.db"
 
 class SettingsError(ValueError):
     pass
+
+
+TELEGRAM_MODES = ("webhook", "polling")
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    """The Telegram channel, on when TELEGRAM_BOT_TOKEN is set (from `Settings.channel_env`)."""
+
+    bot_token: str
+    mode: str = "webhook"  # TELEGRAM_MODE: webhook | polling
+    webhook_secret: str | None = None  # TELEGRAM_WEBHOOK_SECRET, required in webhook mode
+    webhook_url: str | None = None  # TELEGRAM_WEBHOOK_URL: if set, registered on start
+    api_base: str | None = None  # TELEGRAM_API_BASE: a Bot API server other than the public one
+
+    @classmethod
+    def from_channel_env(cls, env: Mapping[str, str]) -> TelegramSettings | None:
+        token = env.get("TELEGRAM_BOT_TOKEN")
+        if not token:
+            return None
+        mode = env.get("TELEGRAM_MODE", "webhook").lower()
+        if mode not in TELEGRAM_MODES:
+            raise SettingsError("TELEGRAM_MODE must be webhook or polling")
+        secret = env.get("TELEGRAM_WEBHOOK_SECRET") or None
+        if mode == "webhook" and not secret:
+            raise SettingsError(
+                "TELEGRAM_WEBHOOK_SECRET is required for the Telegram webhook "
+                "(or set TELEGRAM_MODE=polling)"
+            )
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise SettingsError(
+                "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+            )
+        return cls(
+            bot_token=token,
+            mode=mode,
+            webhook_secret=secret,
+            webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
+            api_base=env.get("TELEGRAM_API_BASE") or None,
+        )
+
+
+@dataclass(frozen=True)
+class WhatsAppSettings:
+    """WhatsApp Cloud API: on when WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID are set."""
+
+    access_token: str
+    phone_number_id: str
+    app_secret: str  # WHATSAPP_APP_SECRET: verifies X-Hub-Signature-256 on every webhook
+    verify_token: str | None = None  # WHATSAPP_VERIFY_TOKEN: the GET handshake's shared token
+    api_base: str = "https://graph.facebook.com"  # WHATSAPP_API_BASE
+    api_version: str = "v21.0"  # WHATSAPP_API_VERSION
+
+    @classmethod
+    def from_channel_env(cls, env: Mapping[str, str]) -> WhatsAppSettings | None:
+        token = env.get("WHATSAPP_ACCESS_TOKEN")
+        phone = env.get("WHATSAPP_PHONE_NUMBER_ID")
+        if not token and not phone:
+            return None
+        if not token or not phone:
+            raise SettingsError(
+                "WhatsApp needs both WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID"
+            )
+        secret = env.get("WHATSAPP_APP_SECRET")
+        if not secret:
+            raise SettingsError(
+                "WHATSAPP_APP_SECRET is required: it verifies the webhooks' X-Hub-Signature-256"
+            )
+        return cls(
+            access_token=token,
+            phone_number_id=phone,
+            app_secret=secret,
+            verify_token=env.get("WHATSAPP_VERIFY_TOKEN") or None,
+            api_base=(env.get("WHATSAPP_API_BASE") or cls.api_base).rstrip("/"),
+            api_version=env.get("WHATSAPP_API_VERSION") or cls.api_version,
+        )
 
 
 @dataclass(frozen=True)
@@ -40,6 +117,11 @@ class Settings:
     workers: str = "all"
     log_format: str = "auto"  # auto | json | console
     log_level: str = "info"
+    # The outbox: a claimed row falls due again after `outbox_lease` (a sender that died);
+    # retries back off exponentially from `outbox_retry_base` seconds, up to the attempts cap.
+    outbox_lease: timedelta = timedelta(seconds=120)
+    outbox_retry_base: float = 2.0
+    outbox_max_attempts: int = 10
     # Channel credentials: a channel is on when its credentials are set (later issues).
     channel_env: Mapping[str, str] = field(default_factory=dict)
 
@@ -68,6 +150,19 @@ class Settings:
             values["assignment_timeout"] = timedelta(
                 minutes=_positive_int("RELAYDESK_ASSIGNMENT_TIMEOUT_MINUTES", raw)
             )
+        if raw := env.get("RELAYDESK_OUTBOX_LEASE_SECONDS"):
+            values["outbox_lease"] = timedelta(
+                seconds=_positive_int("RELAYDESK_OUTBOX_LEASE_SECONDS", raw)
+            )
+        if raw := env.get("RELAYDESK_OUTBOX_RETRY_BASE_SECONDS"):
+            try:
+                values["outbox_retry_base"] = float(raw)
+            except ValueError:
+                raise SettingsError(
+                    "RELAYDESK_OUTBOX_RETRY_BASE_SECONDS must be a number"
+                ) from None
+        if raw := env.get("RELAYDESK_OUTBOX_MAX_ATTEMPTS"):
+            values["outbox_max_attempts"] = _positive_int("RELAYDESK_OUTBOX_MAX_ATTEMPTS", raw)
         if workers := env.get("RELAYDESK_WORKERS"):
             if workers not in ("all", "ingest"):
                 raise SettingsError("RELAYDESK_WORKERS must be all or ingest")
@@ -97,6 +192,12 @@ class Settings:
             )
         if not 0 < self.port < 65536:
             raise SettingsError("port must be between 1 and 65535")
+        _ = self.telegram  # a misconfigured channel stops the start with a clear message
+
+    @property
+    def telegram(self) -> TelegramSettings | None:
+        """The Telegram channel's settings, or None when it is off."""
+        return TelegramSettings.from_channel_env(self.channel_env)
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)

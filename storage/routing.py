@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 from storage.db import SyncTx
 from storage.queries import OPEN_TASK
 from storage.sql import for_update
-from storage.tables import contacts, decisions, dialogs, messages, tasks
+from storage.tables import contacts, decisions, dialogs, messages, outbox, tasks
 
 
 @dataclass(slots=True)
@@ -181,3 +181,63 @@ def count_unrouted(tx: SyncTx) -> int:
         .where(messages.c.routed_at.is_(None), messages.c.direction == "in")
     )
     return int((tx.execute(stmt)).scalar_one())
+
+
+def auto_replied_dialogs(tx: SyncTx, dialog_ids: Sequence[int]) -> set[int]:
+    """Dialogs that already got their one automatic reply."""
+    rows = tx.execute(
+        select(messages.c.dialog_id)
+        .where(
+            messages.c.dialog_id.in_(list(dialog_ids)),
+            messages.c.direction == "out",
+            messages.c.automated.is_(True),
+        )
+        .distinct()
+    )
+    return {int(r.dialog_id) for r in rows}
+
+
+def queue_auto_replies(
+    tx: SyncTx, replies: Sequence[tuple[int, str, str]], now: datetime
+) -> list[tuple[int, int]]:
+    """Store (dialog_id, channel, text) auto-replies as queued outbound messages with their
+    outbox rows; returns (message_id, dialog_id). Unlike an agent's reply they are not a
+    first response: the SLA clock keeps running."""
+    if not replies:
+        return []
+    ids = tx.execute(
+        messages.insert().returning(messages.c.id, sort_by_parameter_order=True),
+        [
+            {
+                "dialog_id": dialog_id,
+                "direction": "out",
+                "channel": channel,
+                "kind": "text",
+                "text": text,
+                "status": "queued",
+                "author": "auto-reply",
+                "automated": True,
+                "thread_hints": {},
+                "history": [],
+                "created_at": now,
+            }
+            for dialog_id, channel, text in replies
+        ],
+    ).scalars()
+    message_ids = [int(i) for i in ids]
+    tx.execute(
+        outbox.insert(),
+        [
+            {
+                "message_id": message_id,
+                "channel": channel,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for message_id, (_, channel, _) in zip(message_ids, replies, strict=True)
+        ],
+    )
+    return [(m, d) for m, (d, _, _) in zip(message_ids, replies, strict=True)]

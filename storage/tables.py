@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -120,6 +121,14 @@ messages = Table(
         sqlite_where=text("routed_at IS NULL AND direction = 'in'"),
         postgresql_where=text("routed_at IS NULL AND direction = 'in'"),
     ),
+    # Status webhooks find the outbound message by the provider's id.
+    Index(
+        "ix_messages_outbound_external_id",
+        "channel",
+        "external_id",
+        sqlite_where=text("direction = 'out'"),
+        postgresql_where=text("direction = 'out'"),
+    ),
 )
 
 attachments = Table(
@@ -204,6 +213,7 @@ outbox = Table(
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime),
     Index("ix_outbox_due", "status", "next_attempt_at"),
 )
 
@@ -215,4 +225,14 @@ channel_cursors = Table(
     Column("key", String(200), primary_key=True),
     Column("value", Json, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Telegram update ids each bot has already handled: a set, not a high-water mark, because a
+# bot's update ids restart at random after a quiet week. Rows older than a few days are pruned.
+telegram_seen_updates = Table(
+    "telegram_seen_updates",
+    metadata,
+    Column("bot_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("seen_at", UTCDateTime, nullable=False, index=True),
 )

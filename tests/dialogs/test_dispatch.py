@@ -270,10 +270,14 @@ async def test_rule_assign_reserves_the_task_for_that_agent(db: Database, tmp_pa
         await desk.post("m3", contact="c3", text="other customer")
         await desk.dispatcher.dispatch_all()
         assert [(s, a) for _, s, a, _ in await desk.tasks()] == [
-            ("assigned", "alice"), ("waiting", None), ("assigned", "bob"),
+            ("assigned", "alice"),
+            ("waiting", None),
+            ("assigned", "bob"),
         ]
         async with db.read() as tx:
-            reason = (await tx.execute(select(tasks.c.assignment).where(tasks.c.id == 1))).scalar_one()
+            reason = (
+                await tx.execute(select(tasks.c.assignment).where(tasks.c.id == 1))
+            ).scalar_one()
         assert reason["reason"].startswith("reserved for alice")
     finally:
         await desk.ingestor.stop()

@@ -138,18 +138,23 @@ async def test_ingest_only_process_leaves_routing_to_another(pg_url: str, tmp_pa
         running(pg_url, tmp_path / "ingest", env={"RELAYDESK_WORKERS": "ingest"}) as front,
         aiohttp.ClientSession() as session,
     ):
-        async with session.post(f"{front.url}/api/v1/messages", json=api_message("solo"),
-                                headers=AUTH) as r:
+        async with session.post(
+            f"{front.url}/api/v1/messages", json=api_message("solo"), headers=AUTH
+        ) as r:
             assert r.status == 201
         db = Database(pg_url)
         try:
             async with db.read() as tx:
-                assert (await tx.execute(select(func.count()).select_from(decisions))).scalar_one() == 0
+                assert (
+                    await tx.execute(select(func.count()).select_from(decisions))
+                ).scalar_one() == 0
             async with running(pg_url, tmp_path / "router") as back:
 
                 async def routed() -> bool:
                     async with db.read() as tx:
-                        return (await tx.execute(select(func.count()).select_from(tasks))).scalar_one() == 1
+                        return (
+                            await tx.execute(select(func.count()).select_from(tasks))
+                        ).scalar_one() == 1
 
                 await wait_for_events(session, back.url, routed)
         finally:

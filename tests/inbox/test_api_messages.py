@@ -31,12 +31,20 @@ async def test_new_message_is_201_and_redelivery_200(client: TestClient) -> None
 async def test_message_shows_in_dialog_with_attachment(client: TestClient) -> None:
     """A posted message, with its base64 attachment, is in the dialog detail."""
     body = api_message(
-        "m1", text="Счёт во вложении",
-        attachments=[{"filename": "invoice.pdf", "content_type": "application/pdf",
-                      "data_base64": base64.b64encode(b"%PDF-1.7 test").decode()}],
+        "m1",
+        text="Счёт во вложении",
+        attachments=[
+            {
+                "filename": "invoice.pdf",
+                "content_type": "application/pdf",
+                "data_base64": base64.b64encode(b"%PDF-1.7 test").decode(),
+            }
+        ],
     )
     accepted = await (await client.post("/api/v1/messages", json=body, headers=AUTH)).json()
-    dialog = await (await client.get(f"/api/v1/dialogs/{accepted['dialog_id']}", headers=AUTH)).json()
+    dialog = await (
+        await client.get(f"/api/v1/dialogs/{accepted['dialog_id']}", headers=AUTH)
+    ).json()
     [message] = dialog["messages"]
     assert message["text"] == "Счёт во вложении" and message["direction"] == "in"
     assert message["attachments"][0]["filename"] == "invoice.pdf"
@@ -47,28 +55,50 @@ async def test_message_shows_in_dialog_with_attachment(client: TestClient) -> No
 async def test_twenty_concurrent_clients_one_message(client: TestClient) -> None:
     """20 concurrent posts of one external id: one 201, nineteen 200, one stored message."""
     responses = await asyncio.gather(
-        *(client.post("/api/v1/messages", json=api_message("same"), headers=AUTH) for _ in range(20))
+        *(
+            client.post("/api/v1/messages", json=api_message("same"), headers=AUTH)
+            for _ in range(20)
+        )
     )
     assert sorted(r.status for r in responses) == [200] * 19 + [201]
     ids = {(await r.json())["id"] for r in responses}
     assert len(ids) == 1
     dialog = await (await client.get("/api/v1/dialogs", headers=AUTH)).json()
-    detail = await (await client.get(f"/api/v1/dialogs/{dialog['items'][0]['id']}", headers=AUTH)).json()
+    detail = await (
+        await client.get(f"/api/v1/dialogs/{dialog['items'][0]['id']}", headers=AUTH)
+    ).json()
     assert len(detail["messages"]) == 1
 
 
 BAD_BODIES = [
     pytest.param(b"{not json", 400, "malformed_json", id="malformed-json"),
     pytest.param(b"[1, 2]", 422, "invalid", id="not-an-object"),
-    pytest.param(b'{"external_id": "x", "contact": {"id": "c"}, "text": 5}', 422, "invalid", id="wrong-type"),
+    pytest.param(
+        b'{"external_id": "x", "contact": {"id": "c"}, "text": 5}', 422, "invalid", id="wrong-type"
+    ),
     pytest.param(b'{"external_id": "x", "text": "hi"}', 422, "invalid", id="missing-contact"),
-    pytest.param(b'{"channel": "fax", "external_id": "x", "contact": {"id": "c"}}', 422, "invalid",
-                 id="unknown-channel"),
-    pytest.param(b'{"external_id": "", "contact": {"id": "c"}}', 422, "invalid", id="empty-external-id"),
-    pytest.param(b'{"external_id": "x", "contact": {"id": "c"}, "surprise": 1}', 422, "invalid",
-                 id="unknown-field"),
-    pytest.param(b'{"external_id": "x", "contact": {"id": "c"}, "attachments": '
-                 b'[{"filename": "a", "data_base64": "@@@"}]}', 422, "invalid", id="bad-base64"),
+    pytest.param(
+        b'{"channel": "fax", "external_id": "x", "contact": {"id": "c"}}',
+        422,
+        "invalid",
+        id="unknown-channel",
+    ),
+    pytest.param(
+        b'{"external_id": "", "contact": {"id": "c"}}', 422, "invalid", id="empty-external-id"
+    ),
+    pytest.param(
+        b'{"external_id": "x", "contact": {"id": "c"}, "surprise": 1}',
+        422,
+        "invalid",
+        id="unknown-field",
+    ),
+    pytest.param(
+        b'{"external_id": "x", "contact": {"id": "c"}, "attachments": '
+        b'[{"filename": "a", "data_base64": "@@@"}]}',
+        422,
+        "invalid",
+        id="bad-base64",
+    ),
 ]
 
 
@@ -77,7 +107,9 @@ async def test_bad_input_is_a_json_4xx_and_stores_nothing(
     client: TestClient, body: bytes, status: int, code: str
 ) -> None:
     """Bad bodies get a JSON error naming the problem; nothing is stored; serving goes on."""
-    r = await client.post("/api/v1/messages", data=body, headers={**AUTH, "Content-Type": "application/json"})
+    r = await client.post(
+        "/api/v1/messages", data=body, headers={**AUTH, "Content-Type": "application/json"}
+    )
     payload = await r.json()
     assert r.status == status and payload["error"]["code"] == code and payload["error"]["message"]
     assert await dialog_count(client) == 0
@@ -89,7 +121,8 @@ async def test_ten_megabyte_body_is_413(client: TestClient) -> None:
     """A 10 MB body is refused with 413 and a JSON error; nothing is stored."""
     huge = orjson.dumps(api_message("big", text="x" * (10 * 1024 * 1024)))
     r = await client.post(
-        "/api/v1/messages", data=io.BytesIO(huge),
+        "/api/v1/messages",
+        data=io.BytesIO(huge),
         headers={**AUTH, "Content-Type": "application/json"},
     )
     assert r.status == 413
@@ -99,8 +132,12 @@ async def test_ten_megabyte_body_is_413(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic dGVzdDp0ZXN0"},
-     {"Authorization": "Bearer "}],
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "Basic dGVzdDp0ZXN0"},
+        {"Authorization": "Bearer "},
+    ],
     ids=["none", "wrong", "basic", "empty"],
 )
 async def test_missing_or_wrong_token_is_401(client: TestClient, headers: dict[str, str]) -> None:
@@ -119,8 +156,13 @@ async def test_agent_token_authenticates(client: TestClient) -> None:
     svc = client.app[SERVICES]
     async with svc.db.write() as tx:
         await agent_repo.create_agent(
-            tx, login="alice", name="Alice", role="agent", password_hash=None,
-            token_hash=hash_token("rd_alice"), now=svc.clock(),
+            tx,
+            login="alice",
+            name="Alice",
+            role="agent",
+            password_hash=None,
+            token_hash=hash_token("rd_alice"),
+            now=svc.clock(),
         )
     r = await client.get("/api/v1/agents", headers={"Authorization": "Bearer rd_alice"})
     assert r.status == 200

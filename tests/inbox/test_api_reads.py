@@ -51,7 +51,15 @@ async def test_pages_cover_every_dialog_once(client: TestClient) -> None:
         ("status=closed", []),
         ("q=100%25", ["a"]),
     ],
-    ids=["channel", "tag", "text", "text-any-case", "status-open", "status-closed", "text-literal-percent"],
+    ids=[
+        "channel",
+        "tag",
+        "text",
+        "text-any-case",
+        "status-open",
+        "status-closed",
+        "text-literal-percent",
+    ],
 )
 async def test_dialog_filters(client: TestClient, query: str, expected: list[str]) -> None:
     """Each filter narrows the list to the dialogs that match it."""
@@ -124,14 +132,37 @@ async def test_agents_show_profile_from_rules(client: TestClient) -> None:
     svc = client.app[SERVICES]
     async with svc.db.write() as tx:
         for login in ("bob", "zed"):
-            await agent_repo.create_agent(tx, login=login, name=login.title(), role="agent",
-                                          password_hash=None, token_hash=None, now=svc.clock())
+            await agent_repo.create_agent(
+                tx,
+                login=login,
+                name=login.title(),
+                role="agent",
+                password_hash=None,
+                token_hash=None,
+                now=svc.clock(),
+            )
     items = (await get(client, "/api/v1/agents"))["items"]
     assert items == [
-        {"login": "bob", "name": "Bob", "role": "agent", "status": "offline", "capacity": 2,
-         "load": 0.0, "skills": ["en", "ru"], "teams": ["support"]},
-        {"login": "zed", "name": "Zed", "role": "agent", "status": "offline", "capacity": 0,
-         "load": 0.0, "skills": [], "teams": []},
+        {
+            "login": "bob",
+            "name": "Bob",
+            "role": "agent",
+            "status": "offline",
+            "capacity": 2,
+            "load": 0.0,
+            "skills": ["en", "ru"],
+            "teams": ["support"],
+        },
+        {
+            "login": "zed",
+            "name": "Zed",
+            "role": "agent",
+            "status": "offline",
+            "capacity": 0,
+            "load": 0.0,
+            "skills": [],
+            "teams": [],
+        },
     ]
 
 

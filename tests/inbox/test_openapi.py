@@ -68,8 +68,13 @@ async def test_real_responses_match_documented_schemas(client: TestClient) -> No
         ("/api/v1/tasks/{id}", "patch", f"/api/v1/tasks/{task_id}", {"priority": "high"}, 200),
         ("/api/v1/rules/test", "post", "/api/v1/rules/test", {"channel": "api", "text": "x"}, 200),
         ("/api/v1/rules/test", "post", "/api/v1/rules/test", {"channel": "fax"}, 422),
-        ("/api/v1/agents/{login}/status", "put", "/api/v1/agents/nobody/status",
-         {"status": "online"}, 404),
+        (
+            "/api/v1/agents/{login}/status",
+            "put",
+            "/api/v1/agents/nobody/status",
+            {"status": "online"},
+            404,
+        ),
     ]
     for path, method, url, payload, status in writes:
         r = await client.request(method, url, json=payload, headers=AUTH)

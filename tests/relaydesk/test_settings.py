@@ -37,12 +37,13 @@ def test_environment_values_are_parsed() -> None:
             "RELAYDESK_MAX_BODY_BYTES": "1000",
             "RELAYDESK_REOPEN_WINDOW_HOURS": "48",
             "TELEGRAM_BOT_TOKEN": "123:abc",
+            "TELEGRAM_WEBHOOK_SECRET": "s3cret",
             "UNRELATED": "x",
         }
     )
     assert s.widget_origins == ("https://a.example", "https://b.example")
     assert s.max_body_bytes == 1000 and s.reopen_window == timedelta(hours=48)
-    assert s.channel_env == {"TELEGRAM_BOT_TOKEN": "123:abc"}
+    assert s.channel_env == {"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_SECRET": "s3cret"}
 
 
 @pytest.mark.parametrize(

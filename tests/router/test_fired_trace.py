@@ -21,7 +21,9 @@ NOW = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
     ],
     ids=["refund-email", "vip-ru", "plain"],
 )
-def test_fired_is_the_matched_part_of_trace(channel: str, text: str, contact_tags: frozenset[str]) -> None:
+def test_fired_is_the_matched_part_of_trace(
+    channel: str, text: str, contact_tags: frozenset[str]
+) -> None:
     """Rendering only matched rules gives the same entries as filtering the full trace."""
     ruleset = load_rules_file(ROOT / "rules.yaml")
     facts = Facts(channel=channel, text=text, contact_tags=contact_tags, now=NOW)

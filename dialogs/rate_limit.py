@@ -1,0 +1,59 @@
+"""Token buckets for the outbox: per channel kind, and per address within a channel."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from channels.base import RateLimit
+
+
+class TokenBucket:
+    """`rate` tokens a second, at most `burst` saved up; `acquire` waits for one."""
+
+    def __init__(
+        self, rate: float, burst: int = 1, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.burst = max(1, burst)
+        self._clock = clock
+        self._tokens = float(self.burst)
+        self._stamp = clock()
+        self._lock = asyncio.Lock()
+
+    def reserve(self) -> float:
+        """Take a token now, possibly one not yet earned; seconds until it is due."""
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+        self._tokens -= 1
+        return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            wait = self.reserve()
+        if wait > 0:
+            await asyncio.sleep(wait)  # pacing to the provider's limit, not waiting on an event
+
+
+class ChannelLimiter:
+    """Paces one channel's sends: overall, then to each address."""
+
+    def __init__(self, limit: RateLimit, *, max_addresses: int = 10_000) -> None:
+        self._limit = limit
+        self._overall = TokenBucket(limit.per_second, limit.burst) if limit.per_second else None
+        self._per_address: dict[str, TokenBucket] = {}
+        self._max_addresses = max_addresses
+
+    async def acquire(self, address: str) -> None:
+        rate = self._limit.per_address_per_second
+        if rate:
+            bucket = self._per_address.get(address)
+            if bucket is None:
+                if len(self._per_address) >= self._max_addresses:
+                    self._per_address.clear()  # idle buckets are full anyway
+                bucket = self._per_address[address] = TokenBucket(rate, 1)
+            await bucket.acquire()
+        if self._overall is not None:
+            await self._overall.acquire()

@@ -1,0 +1,55 @@
+"""The Telegram repository: seen update ids as a pruned set, edits applied once and in order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from dialogs.model import ChannelKind
+from storage.tables import telegram_seen_updates
+from tests.builders import inbound
+from tests.channels.telegram.conftest import Core
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+async def test_seen_ids_are_a_set_not_a_high_water_mark(core: Core) -> None:
+    """A lower id than ever seen is new: ids restart at random after a quiet week."""
+    await core.repo.mark_seen(1, [500, 501], now=NOW)
+    assert await core.repo.has_seen(1, 500, now=NOW)
+    assert not await core.repo.has_seen(1, 7, now=NOW)
+    assert not await core.repo.has_seen(2, 500, now=NOW)  # per bot
+
+
+async def test_old_seen_ids_expire_and_are_pruned(core: Core) -> None:
+    """Ids older than the retention no longer count and are deleted on a later write."""
+    await core.repo.mark_seen(1, [500], now=NOW)
+    later = NOW + timedelta(days=9)
+    assert not await core.repo.has_seen(1, 500, now=later)
+    core.repo._pruned_at = None  # prune on the next write, as an hour later would
+    await core.repo.mark_seen(1, [9], now=later)
+    async with core.db.read() as tx:
+        ids = list((await tx.execute(select(telegram_seen_updates.c.update_id))).scalars())
+        assert ids == [9]
+        assert (
+            await tx.execute(select(func.count()).select_from(telegram_seen_updates))
+        ).scalar() == 1
+
+
+async def test_edits_apply_once_and_in_order(core: Core) -> None:
+    """A redelivered or older edit leaves the newest text in place and history unchanged."""
+    await core.ingestor.ingest(inbound("1:1", channel=ChannelKind.TELEGRAM, text="v1"))
+    first, second = NOW, NOW + timedelta(minutes=1)
+    assert await core.repo.apply_edit("1:1", text="v3", edited_at=second, raw=None) == "applied"
+    assert await core.repo.apply_edit("1:1", text="v2", edited_at=first, raw=None) == "stale"
+    assert await core.repo.apply_edit("1:1", text="v3", edited_at=second, raw=None) == "stale"
+    assert await core.repo.apply_edit("9:9", text="x", edited_at=first, raw=None) == "missing"
+
+
+async def test_offset_saved_and_replaced(core: Core) -> None:
+    """The polling offset is one row per bot, updated in place."""
+    assert await core.repo.load_offset(1) is None
+    await core.repo.save_offset(1, 10, now=NOW)
+    await core.repo.save_offset(1, 25, now=NOW)
+    assert await core.repo.load_offset(1) == 25
