@@ -1,10 +1,11 @@
-"""Storing a batch of inbound messages in one transaction: claim, contacts, dialogs, link.
+"""Storing a batch of inbound messages in one transaction: dedup, contacts, dialogs, insert.
 
-The order matters for idempotency under concurrency: each message first claims its
-(channel, external_id) with INSERT … ON CONFLICT DO NOTHING. A message that another
-transaction claimed first is a duplicate; on PostgreSQL the second INSERT waits for the
-first transaction to end, so the duplicate is seen whole. Only claimed messages get a
-contact and a dialog, so a redelivery never leaves an empty dialog behind.
+Idempotency under concurrency: messages already stored are found first and answered as
+duplicates. The rest are inserted with INSERT … ON CONFLICT DO NOTHING on the unique
+(channel, external_id): a message another writer stored in the meantime (possible only
+with several PostgreSQL processes, where the second INSERT waits for the first
+transaction) loses, is answered with the stored one, and a dialog this transaction opened
+only for it is deleted again, so a redelivery never leaves an empty dialog behind.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, tuple_, update
+from sqlalchemy import bindparam, delete, or_, select, update
 
 from dialogs.model import (
     ContactId,
@@ -27,7 +28,7 @@ from dialogs.model import (
     MessageStatus,
 )
 from storage.db import SyncTx
-from storage.sql import for_update, insert_or_ignore
+from storage.sql import for_update, group_pairs, insert_or_ignore
 from storage.tables import attachments, contact_identities, contacts, dialogs, messages
 
 MessageKey = tuple[str, str]  # (channel, external_id)
@@ -51,39 +52,29 @@ def store_inbound_batch(
     for item in batch:
         first_of.setdefault(_message_key(item.message), item)
 
-    claimed = _claim_messages(tx, list(first_of.values()), now)
-    results: dict[MessageKey, IngestResult] = {}
-    duplicates = [key for key in first_of if key not in claimed]
-    if duplicates:
-        for row in tx.execute(
-            select(
-                messages.c.id,
-                messages.c.dialog_id,
-                messages.c.channel,
-                messages.c.external_id,
-                dialogs.c.contact_id,
-            )
-            .join(dialogs, dialogs.c.id == messages.c.dialog_id)
-            .where(messages.c.direction == Direction.IN)
-            .where(tuple_(messages.c.channel, messages.c.external_id).in_(duplicates))
-        ):
-            results[(row.channel, row.external_id)] = IngestResult(
-                MessageId(row.id), DialogId(row.dialog_id), ContactId(row.contact_id), True
-            )
-
-    fresh = [first_of[key] for key in first_of if key in claimed]
+    results = _stored(tx, list(first_of))
+    fresh = [first_of[key] for key in first_of if key not in results]
     if fresh:
         contact_of = _resolve_contacts(tx, [i.message for i in fresh], now)
         dialog_of, created = _resolve_dialogs(
             tx, [i.message for i in fresh], contact_of, now, reopen_window
         )
-        _link_messages(tx, fresh, claimed, contact_of, dialog_of, now)
-        for item in fresh:
+        inserted = _insert_messages(tx, fresh, contact_of, dialog_of, now)
+        won = [i for i in fresh if _message_key(i.message) in inserted]
+        if len(won) < len(fresh):  # stored meanwhile by another writer: theirs stands
+            results.update(
+                _stored(tx, [k for k in first_of if k not in results and k not in inserted])
+            )
+            used = {dialog_of[_thread_key(i.message, contact_of)] for i in won}
+            if unused := created - used:
+                tx.execute(delete(dialogs).where(dialogs.c.id.in_(unused)))
+        _touch_dialogs_and_files(tx, won, inserted, contact_of, dialog_of, now)
+        for item in won:
             m = item.message
             key = _message_key(m)
             dialog_id = dialog_of[_thread_key(m, contact_of)]
             results[key] = IngestResult(
-                MessageId(claimed[key]),
+                MessageId(inserted[key]),
                 DialogId(dialog_id),
                 ContactId(contact_of[(m.channel, m.contact.address)]),
                 duplicate=False,
@@ -107,11 +98,39 @@ def _thread_key(m: InboundMessage, contact_of: dict[IdentityKey, int]) -> Thread
     return (contact_of[(m.channel, m.contact.address)], str(m.channel), m.thread_key)
 
 
-def _claim_messages(
-    tx: SyncTx, items: list[PreparedInbound], now: datetime
+def _stored(tx: SyncTx, keys: list[MessageKey]) -> dict[MessageKey, IngestResult]:
+    """Inbound messages already stored under these keys, as duplicate results."""
+    found: dict[MessageKey, IngestResult] = {}
+    for channel, external_ids in group_pairs(keys).items():
+        rows = tx.execute(
+            select(
+                messages.c.id, messages.c.dialog_id, messages.c.external_id, dialogs.c.contact_id
+            )
+            .join(dialogs, dialogs.c.id == messages.c.dialog_id)
+            .where(
+                messages.c.direction == Direction.IN,
+                messages.c.channel == channel,
+                messages.c.external_id.in_(external_ids),
+            )
+        )
+        for r in rows:
+            found[(channel, r.external_id)] = IngestResult(
+                MessageId(r.id), DialogId(r.dialog_id), ContactId(r.contact_id), True
+            )
+    return found
+
+
+def _insert_messages(
+    tx: SyncTx,
+    items: list[PreparedInbound],
+    contact_of: dict[IdentityKey, int],
+    dialog_of: dict[ThreadKey, int],
+    now: datetime,
 ) -> dict[MessageKey, int]:
+    """Insert the messages into their dialogs; the ones that won their key, with their ids."""
     rows: list[dict[str, Any]] = [
         {
+            "dialog_id": dialog_of[_thread_key(i.message, contact_of)],
             "direction": Direction.IN.value,
             "channel": str(i.message.channel),
             "external_id": i.message.external_id,
@@ -131,8 +150,7 @@ def _claim_messages(
     stmt = insert_or_ignore(tx, messages).returning(
         messages.c.id, messages.c.channel, messages.c.external_id
     )
-    result = tx.execute(stmt, rows)
-    return {(r.channel, r.external_id): r.id for r in result}
+    return {(r.channel, r.external_id): r.id for r in tx.execute(stmt, rows)}
 
 
 def _resolve_contacts(
@@ -153,7 +171,12 @@ def _resolve_contacts(
     if by_email or by_phone:
         found = tx.execute(
             select(contacts.c.id, contacts.c.email, contacts.c.phone)
-            .where(contacts.c.email.in_(list(by_email)) | contacts.c.phone.in_(list(by_phone)))
+            .where(
+                or_(
+                    *([contacts.c.email.in_(list(by_email))] if by_email else []),
+                    *([contacts.c.phone.in_(list(by_phone))] if by_phone else []),
+                )
+            )
             .order_by(contacts.c.id)
         )
         for row in found:
@@ -208,14 +231,16 @@ def _contact_row(m: InboundMessage, now: datetime) -> dict[str, Any]:
 
 
 def _select_identities(tx: SyncTx, keys: list[IdentityKey]) -> dict[IdentityKey, int]:
-    rows = tx.execute(
-        select(
-            contact_identities.c.channel,
-            contact_identities.c.address,
-            contact_identities.c.contact_id,
-        ).where(tuple_(contact_identities.c.channel, contact_identities.c.address).in_(keys))
-    )
-    return {(r.channel, r.address): r.contact_id for r in rows}
+    found: dict[IdentityKey, int] = {}
+    for channel, addresses in group_pairs(keys).items():
+        rows = tx.execute(
+            select(contact_identities.c.address, contact_identities.c.contact_id).where(
+                contact_identities.c.channel == channel,
+                contact_identities.c.address.in_(addresses),
+            )
+        )
+        found.update({(channel, r.address): r.contact_id for r in rows})
+    return found
 
 
 def _resolve_dialogs(
@@ -243,12 +268,15 @@ def _resolve_dialogs(
                 dialogs.c.status,
                 dialogs.c.closed_at,
             )
-            .where(tuple_(dialogs.c.contact_id, dialogs.c.channel, dialogs.c.thread_key).in_(keys))
+            .where(dialogs.c.contact_id.in_({k[0] for k in keys}))  # then the exact keys in Python
             .order_by(dialogs.c.id),
         )
     )
+    wanted = set(keys)
     for r in rows:
         key = (r.contact_id, r.channel, r.thread_key)
+        if key not in wanted:
+            continue
         if r.status != DialogStatus.CLOSED:
             dialog_of[key] = r.id
             reopen.pop(key, None)
@@ -295,38 +323,26 @@ def _resolve_dialogs(
         if lost:  # opened concurrently by another writer
             for r in tx.execute(
                 select(dialogs.c.id, dialogs.c.contact_id, dialogs.c.channel, dialogs.c.thread_key)
-                .where(
-                    tuple_(dialogs.c.contact_id, dialogs.c.channel, dialogs.c.thread_key).in_(lost)
-                )
+                .where(dialogs.c.contact_id.in_({k[0] for k in lost}))
                 .where(dialogs.c.status != DialogStatus.CLOSED)
             ):
-                dialog_of[(r.contact_id, r.channel, r.thread_key)] = r.id
+                key = (r.contact_id, r.channel, r.thread_key)
+                if key in lost:
+                    dialog_of[key] = r.id
     return dialog_of, created
 
 
-def _link_messages(
+def _touch_dialogs_and_files(
     tx: SyncTx,
-    fresh: list[PreparedInbound],
-    claimed: dict[MessageKey, int],
+    won: list[PreparedInbound],
+    inserted: dict[MessageKey, int],
     contact_of: dict[IdentityKey, int],
     dialog_of: dict[ThreadKey, int],
     now: datetime,
 ) -> None:
-    """Point claimed messages at their dialogs, bump the dialogs, record attachments."""
-    tx.execute(
-        update(messages)
-        .where(messages.c.id == bindparam("message_id"))
-        .values(dialog_id=bindparam("new_dialog_id")),
-        [
-            {
-                "message_id": claimed[_message_key(i.message)],
-                "new_dialog_id": dialog_of[_thread_key(i.message, contact_of)],
-            }
-            for i in fresh
-        ],
-    )
+    """Bump the dialogs that got messages, merge message tags into them, record attachments."""
     new_tags: dict[int, set[str]] = {}
-    for i in fresh:
+    for i in won:
         new_tags.setdefault(dialog_of[_thread_key(i.message, contact_of)], set()).update(
             i.message.tags
         )
@@ -342,17 +358,20 @@ def _link_messages(
                 for r in rows
             ],
         )
-    tx.execute(update(dialogs).where(dialogs.c.id.in_(list(new_tags))).values(last_message_at=now))
+    if new_tags:
+        tx.execute(
+            update(dialogs).where(dialogs.c.id.in_(list(new_tags))).values(last_message_at=now)
+        )
     files: list[dict[str, Any]] = [
         {
-            "message_id": claimed[_message_key(i.message)],
+            "message_id": inserted[_message_key(i.message)],
             "filename": a.filename[:300],
             "content_type": a.content_type[:200],
             "size": len(a.data),
             "sha256": sha,
             "created_at": now,
         }
-        for i in fresh
+        for i in won
         for a, sha in zip(i.message.attachments, i.attachment_hashes, strict=True)
     ]
     if files:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Table
@@ -23,3 +24,16 @@ def for_update(conn: AnyConnection, stmt: Any, *, skip_locked: bool = False) -> 
     if conn.dialect.name == "sqlite":
         return stmt
     return stmt.with_for_update(skip_locked=skip_locked)
+
+
+def group_pairs(pairs: Iterable[tuple[Any, Any]]) -> dict[Any, list[Any]]:
+    """Pairs grouped by their first value, for one `first = x AND second IN (...)` query each.
+
+    SQLite answers a row-value `(a, b) IN (...)` list, and an OR of such groups over a
+    partial index, by scanning the whole index; one query per group is an index search
+    on both engines, and a batch rarely has more than a few distinct first values.
+    """
+    grouped: dict[Any, list[Any]] = {}
+    for a, b in pairs:
+        grouped.setdefault(a, []).append(b)
+    return grouped

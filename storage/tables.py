@@ -88,7 +88,7 @@ messages = Table(
     "messages",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    # NULL only inside the ingest transaction that claims the external id first.
+    # Always set by the writers; nullable only because the first schema allowed it.
     Column("dialog_id", Id, ForeignKey("dialogs.id"), index=True),
     Column("direction", String(4), nullable=False),
     Column("channel", String(20), nullable=False),
