@@ -31,6 +31,8 @@ class Context(Protocol):
     @property
     def folded_text(self) -> str: ...
     @property
+    def literal_text(self) -> str: ...
+    @property
     def language(self) -> str | None: ...
 
 
@@ -139,8 +141,11 @@ class TextMatches:
     expr: str
     cost: int
     pattern: re.Pattern[str]
+    required: str | None = None  # see router/regex_prefilter.py
 
     def test(self, ctx: Context) -> bool:
+        if self.required is not None and self.required not in ctx.literal_text:
+            return False
         return self.pattern.search(ctx.text) is not None
 
     def detail(self, ctx: Context) -> str:

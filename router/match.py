@@ -17,6 +17,7 @@ from collections.abc import Callable
 from router.decision import ConditionTrace, Decision, Facts, RuleTrace, TaskPlan
 from router.language import detect_language
 from router.model import Rule, RuleSet
+from router.regex_prefilter import fold_for_literals
 from router.templates import Template, one_line
 
 # a matched rule: (tags its conditions saw, tags after it, effects, stopped)
@@ -30,6 +31,7 @@ class _Context:
         "_folded",
         "_language",
         "_language_known",
+        "_literal",
         "channel",
         "contact_attrs",
         "contact_tags",
@@ -54,8 +56,15 @@ class _Context:
         self.is_automated = facts.is_automated
         self.now = facts.now
         self._folded: str | None = None
+        self._literal: str | None = None
         self._language: str | None = facts.language
         self._language_known = facts.language is not None
+
+    @property
+    def literal_text(self) -> str:
+        if self._literal is None:
+            self._literal = fold_for_literals(self.text)
+        return self._literal
 
     @property
     def folded_text(self) -> str:
