@@ -55,14 +55,20 @@ class TelegramRepository:
         return db if isinstance(db, Database) else db()
 
     async def has_seen(self, bot_id: int, update_id: int, *, now: datetime) -> bool:
+        return update_id in await self.seen_among(bot_id, [update_id], now=now)
+
+    async def seen_among(
+        self, bot_id: int, update_ids: Sequence[int], *, now: datetime
+    ) -> set[int]:
+        """Which of `update_ids` this bot handled within the retention window: one query."""
         async with self._db.read() as tx:
-            row = await tx.execute(
+            rows = await tx.execute(
                 select(telegram_seen_updates.c.update_id)
                 .where(telegram_seen_updates.c.bot_id == bot_id)
-                .where(telegram_seen_updates.c.update_id == update_id)
+                .where(telegram_seen_updates.c.update_id.in_(set(update_ids)))
                 .where(telegram_seen_updates.c.seen_at >= now - self._retention)
             )
-            return row.first() is not None
+            return {int(r.update_id) for r in rows}
 
     async def mark_seen(self, bot_id: int, update_ids: Sequence[int], *, now: datetime) -> None:
         """Record `update_ids` as handled; now and then drop ids older than the retention."""

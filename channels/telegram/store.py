@@ -14,8 +14,10 @@ EditOutcome = Literal["applied", "stale", "missing"]
 
 
 class TelegramStore(Protocol):
-    async def has_seen(self, bot_id: int, update_id: int, *, now: datetime) -> bool:
-        """True when this bot already handled `update_id` (within the retention window)."""
+    async def seen_among(
+        self, bot_id: int, update_ids: Sequence[int], *, now: datetime
+    ) -> set[int]:
+        """Which of `update_ids` this bot already handled (within the retention window)."""
         ...
 
     async def mark_seen(self, bot_id: int, update_ids: Sequence[int], *, now: datetime) -> None: ...

@@ -2,7 +2,8 @@
 
 Order: skip an update id already handled → normalise → fetch files → ingest (returns after
 commit) or edit in place or mark reachability → answer a callback query → record the id
-as seen. A failure before the end raises, so the update is delivered again; every step is
+as seen. New messages without files skip the seen-id set: chat:message id is their key.
+A failure before the end raises, so the update is delivered again; every step is
 idempotent, so a redelivery finishes the work without doubling any of it.
 """
 
@@ -35,6 +36,23 @@ from dialogs.model import InboundAttachment
 log = structlog.get_logger(__name__)
 
 
+_FILE_FIELDS = (
+    "photo",
+    "document",
+    "voice",
+    "video",
+    "video_note",
+    "audio",
+    "animation",
+    "sticker",
+)
+
+
+def _carries_files(update: Update) -> bool:
+    message = update.message
+    return message is not None and any(getattr(message, f, None) for f in _FILE_FIELDS)
+
+
 class UpdateHandler:
     def __init__(
         self,
@@ -51,7 +69,9 @@ class UpdateHandler:
         self._clock = clock
         self._max_file_bytes = max_file_bytes
         self._identity: BotIdentity | None = None
-        # Concurrent webhook requests share one transaction to record their update ids.
+        # Concurrent webhook requests share one query to look their update ids up, and one
+        # transaction to record them: per request, each would cost a database round trip.
+        self._lookup: GroupCommitter[int, bool] = GroupCommitter(self._look_up_seen)
         self._seen: GroupCommitter[int, None] = GroupCommitter(self._commit_seen)
 
     @property
@@ -59,9 +79,11 @@ class UpdateHandler:
         return self._bot.id
 
     def start(self) -> None:
+        self._lookup.start()
         self._seen.start()
 
     async def stop(self) -> None:
+        await self._lookup.stop()
         await self._seen.stop()
 
     async def identity(self) -> BotIdentity:
@@ -73,12 +95,17 @@ class UpdateHandler:
 
     async def handle(self, update: Update) -> str:
         """Handle one update to the end; returns what became of it (for logs and tests)."""
-        if await self._store.has_seen(self.bot_id, update.update_id, now=self._clock()):
+        # A new message without files is keyed by chat:message id, so ingesting it again is
+        # already a no-op; the seen-id set guards the rest (files would be fetched again, edits,
+        # callbacks, membership) and costs two trips to the database, which these are spared.
+        keyed = update.message is not None and not _carries_files(update)
+        if not keyed and await self._lookup.submit(update.update_id):
             log.info("telegram_update_duplicate", update_id=update.update_id)
             return "duplicate"
         normalized = normalize_update(update, await self.identity())
         outcome = await self._apply(normalized)
-        await self._seen.submit(update.update_id)
+        if not keyed:
+            await self._seen.submit(update.update_id)
         log.info("telegram_update_handled", update_id=update.update_id, outcome=outcome)
         return outcome
 
@@ -145,6 +172,10 @@ class UpdateHandler:
             await self._bot.answer_callback_query(query_id)
         except TelegramAPIError as exc:
             log.warning("telegram_callback_answer_failed", error=type(exc).__name__)
+
+    async def _look_up_seen(self, update_ids: Sequence[int]) -> list[bool]:
+        seen = await self._store.seen_among(self.bot_id, update_ids, now=self._clock())
+        return [u in seen for u in update_ids]
 
     async def _commit_seen(self, update_ids: Sequence[int]) -> list[None]:
         await self._store.mark_seen(self.bot_id, update_ids, now=self._clock())

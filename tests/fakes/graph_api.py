@@ -144,18 +144,16 @@ class GraphApiFake:
 
 
 @asynccontextmanager
-async def running_graph_api(host: str = "127.0.0.1") -> AsyncIterator[GraphApiFake]:
-    """The fake on a free loopback port; `fake.url` is what WHATSAPP_API_BASE should be."""
+async def running_graph_api(host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[GraphApiFake]:
+    """The fake on `port` (a free one by default); `fake.url` is what WHATSAPP_API_BASE should
+    be. Until it starts, and after it stops, that port refuses connections."""
     fake = GraphApiFake()
     fake._changed = asyncio.Condition()
     runner = web.AppRunner(fake.app(), shutdown_timeout=0.5)  # drop hung requests
     await runner.setup()
-    site = web.TCPSite(runner, host, 0)
+    site = web.TCPSite(runner, host, port)
     await site.start()
-    server = site._server
-    assert server is not None
-    port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    fake.url = f"http://{host}:{port}"
+    fake.url = f"http://{host}:{runner.addresses[0][1]}"
     try:
         yield fake
     finally:
