@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -52,28 +53,15 @@ def run_load(urls: list[str], total: int, concurrency: int, run_id: str, wait: b
     import uvloop
 
     async def main() -> dict[str, float]:
-        posted: dict[int, float] = {}
+        posted: dict[int, float] = {}  # dialog id -> wall clock at post (tasks carry wall time)
         acked: dict[int, float] = {}
-        assigned: dict[int, float] = {}
-        all_assigned = asyncio.Event()
         counter = iter(range(total))
         texts = ["Where is my order?", "I want a refund", "Хочу возврат", "Dzień dobry"]
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
         async with aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=concurrency + 2)
+            connector=aiohttp.TCPConnector(limit=concurrency + 2), timeout=timeout
         ) as session:
-
-            async def follow(url: str) -> None:
-                async with session.get(f"{url}/api/v1/events", headers=HEADERS) as stream:
-                    async for raw in stream.content:
-                        if not raw.startswith(b"data:"):
-                            continue
-                        event = json.loads(raw[5:])
-                        if event.get("type") == "task_changed" and event["status"] == "assigned":
-                            assigned.setdefault(event["dialog_id"], time.perf_counter())
-                            if len(assigned) >= total:
-                                all_assigned.set()
-
-            followers = [asyncio.create_task(follow(u)) for u in urls[:1] if wait]
+            stream = await session.get(f"{urls[0]}/api/v1/events", headers=HEADERS)
 
             async def worker(w: int) -> None:
                 url = urls[w % len(urls)] + "/api/v1/messages"
@@ -86,28 +74,45 @@ def run_load(urls: list[str], total: int, concurrency: int, run_id: str, wait: b
                             "text": f"{texts[i % 4]} #{i}",
                         }
                     )
-                    t0 = time.perf_counter()
+                    t0 = time.time()
                     async with session.post(url, data=body, headers=HEADERS) as r:
                         dialog_id = (await r.json())["dialog_id"]
                     posted[dialog_id] = t0
-                    acked[dialog_id] = time.perf_counter()
+                    acked[dialog_id] = time.time()
 
-            await asyncio.sleep(0.2)  # let the event streams connect before the first post
-            start_at = time.perf_counter()
+            start_at = time.time()
             await asyncio.gather(*(worker(w) for w in range(concurrency)))
+            done = acked
             if wait:
-                await asyncio.wait_for(all_assigned.wait(), 300)
-                done = assigned
-            else:
-                done = acked
-            elapsed = max(done.values()) - start_at
-            for f in followers:
-                f.cancel()
+                # The event stream only says "something changed" (a slow reader may miss some);
+                # the times come from the tasks themselves.
+                done = await assigned_times(session, urls[0])
+                while len(done) < total:
+                    await asyncio.wait_for(stream.content.readline(), 60)
+                    done = await assigned_times(session, urls[0])
+            stream.close()
+        elapsed = max(done.values()) - start_at
         latencies = sorted(done[d] - posted[d] for d in posted)
         q = statistics.quantiles(latencies, n=100)
         return {"rate": total / elapsed, "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}
 
     print(json.dumps(uvloop.run(main())), flush=True)
+
+
+async def assigned_times(session: Any, base: str) -> dict[int, float]:
+    """Dialog id -> when its task was assigned (server wall clock), over every page."""
+    from datetime import datetime
+
+    out: dict[int, float] = {}
+    path = "/api/v1/tasks?status=assigned&limit=200"
+    while True:
+        async with session.get(base + path, headers=HEADERS) as r:
+            page = await r.json()
+        for task in page["items"]:
+            out[task["dialog_id"]] = datetime.fromisoformat(task["assigned_at"]).timestamp()
+        if page["next_cursor"] is None:
+            return out
+        path = f"/api/v1/tasks?status=assigned&limit=200&cursor={page['next_cursor']}"
 
 
 def prepare_agents(url: str, env: dict[str, str], work: Path) -> None:
@@ -183,8 +188,10 @@ def measure(
             f"run{time.time_ns()}",
             "ack" if ingest_only else "assigned",
         ]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-        return label, dict(json.loads(out.strip().splitlines()[-1]))
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{label}: the load process failed:\n{done.stderr[-3000:]}")
+        return label, dict(json.loads(done.stdout.strip().splitlines()[-1]))
     finally:
         stop(procs)
 
