@@ -22,6 +22,7 @@ lint: install
 	$(BIN)/relaydesk rules check rules.yaml
 
 test: install lint
+	scripts/ensure-system-packages
 	scripts/ensure-postgres
 	$(BIN)/pytest -q
 
