@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from dialogs.model import InboundMessage, IngestResult, MessageStatus
+from dialogs.model import EditOutcome, InboundEdit, InboundMessage, IngestResult, MessageStatus
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -79,7 +79,16 @@ class StatusUpdate:
     timestamp: datetime | None = None
 
 
+class StatusNotYetKnown(Exception):
+    """A status for a message id not stored yet while a send on the channel is in flight.
+
+    The provider can report on a message before our send has committed its id; the channel
+    should answer the webhook with a retryable error so the provider delivers it again.
+    """
+
+
 Ingest = Callable[[InboundMessage], Awaitable[IngestResult]]
+ApplyEdit = Callable[[InboundEdit], Awaitable[EditOutcome]]
 StatusSink = Callable[[StatusUpdate], Awaitable[None]]
 
 

@@ -51,6 +51,15 @@ class MessageUpdated(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class MessageEdited(Event):
+    """The customer edited an inbound message: its text changed in place."""
+
+    type: ClassVar[str] = "message_edited"
+    message_id: int
+    dialog_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class DialogUpdated(Event):
     type: ClassVar[str] = "dialog_updated"
     dialog_id: int

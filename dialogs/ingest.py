@@ -15,10 +15,11 @@ from pathlib import Path
 import structlog
 
 from dialogs.batching import GroupCommitter
-from dialogs.events import DialogUpdated, Event, MessageReceived, encode_events
-from dialogs.model import Direction, InboundMessage, IngestResult
+from dialogs.events import DialogUpdated, Event, MessageEdited, MessageReceived, encode_events
+from dialogs.model import Direction, EditOutcome, InboundEdit, InboundMessage, IngestResult
 from storage import Database
 from storage.db import SyncTx, is_retryable
+from storage.edits import EditResult, apply_edit
 from storage.files import save_blob
 from storage.inbound import PreparedInbound, store_inbound_batch
 from storage.notify import EventRelay
@@ -60,6 +61,30 @@ class Ingestor:
 
     async def stop(self) -> None:
         await self._committer.stop()
+
+    async def apply_edit(self, edit: InboundEdit) -> EditOutcome:
+        """Change a stored inbound message's text in place (the inbox hears `message_edited`);
+        an edit older than the stored text is stale, one of an unknown message is missing."""
+
+        def write(tx: SyncTx) -> tuple[EditResult, list[str]]:
+            result = apply_edit(tx, edit)
+            if result.outcome != "applied":
+                return result, []
+            assert result.message_id is not None and result.dialog_id is not None
+            events = [MessageEdited(result.message_id, result.dialog_id)]
+            payloads = [encode_events([*events, DialogUpdated(result.dialog_id)])]
+            self._relay.stage_sync(tx, payloads)
+            return result, payloads
+
+        result, payloads = await self._db.run_write(write)
+        self._relay.committed(payloads)
+        log.info(
+            "message_edit",
+            outcome=result.outcome,
+            message_id=result.message_id,
+            dialog_id=result.dialog_id,
+        )
+        return result.outcome
 
     async def ingest(self, message: InboundMessage) -> IngestResult:
         """Store `message` once; return when it is durable (a duplicate returns the original)."""

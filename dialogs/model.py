@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NewType
+from typing import Any, Literal, NewType
 
 ContactId = NewType("ContactId", int)
 DialogId = NewType("DialogId", int)
@@ -105,6 +105,21 @@ class InboundMessage:
     tags: tuple[str, ...] = ()
     provider_ts: datetime | None = None
     is_automated: bool = False
+    raw: Mapping[str, Any] | None = None
+
+
+EditOutcome = Literal["applied", "stale", "missing"]
+
+
+@dataclass(frozen=True, slots=True)
+class InboundEdit:
+    """The customer changed a message they sent: its new text replaces the stored one in place
+    and the old text goes to the message's history. Edits older than the stored one are stale."""
+
+    channel: ChannelKind
+    external_id: str
+    text: str
+    edited_at: datetime
     raw: Mapping[str, Any] | None = None
 
 

@@ -28,6 +28,7 @@ from channels.base import (
     ChannelError,
     OutboundAttachment,
     OutboundMessage,
+    StatusNotYetKnown,
     StatusUpdate,
     backoff,
     rate_limit_of,
@@ -120,6 +121,8 @@ class Outbox:
     def _record_status(self, tx: SyncTx, update: StatusUpdate) -> list[str]:
         row = repo.find_outbound(tx, update.channel, update.external_id)
         if row is None:
+            if repo.sends_in_flight(tx, update.channel):
+                raise StatusNotYetKnown(update.external_id)
             log.info("status_for_unknown_message", channel=update.channel, status=update.status)
             return []
         status = next_status(row.status, update.status)

@@ -18,7 +18,7 @@ from channels.base import StatusUpdate
 from dialogs.dispatch import Dispatcher
 from dialogs.events import EventBus, decode_events
 from dialogs.ingest import Ingestor, utcnow
-from dialogs.model import InboundMessage, IngestResult
+from dialogs.model import EditOutcome, InboundEdit, InboundMessage, IngestResult
 from dialogs.outbox import Outbox, OutboxWorker
 from dialogs.routing import RoutingWorker
 from dialogs.rulebook import Rulebook
@@ -89,11 +89,18 @@ def create_app(
     async def ingest(message: InboundMessage) -> IngestResult:
         return await app[SERVICES].ingestor.ingest(message)
 
+    async def edit(change: InboundEdit) -> EditOutcome:
+        return await app[SERVICES].ingestor.apply_edit(change)
+
     async def status_update(update: StatusUpdate) -> None:
         await app[OUTBOX].record_status(update)
 
     channels = build_channels(
-        settings, ingest=ingest, status_update=status_update, database=lambda: app[SERVICES].db
+        settings,
+        ingest=ingest,
+        edit=edit,
+        status_update=status_update,
+        database=lambda: app[SERVICES].db,
     )
     for channel in channels.values():
         for method, path, handler in channel.routes():

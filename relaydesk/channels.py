@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from channels.base import Channel, Ingest, StatusSink
+from channels.base import ApplyEdit, Channel, Ingest, StatusSink
 from relaydesk.settings import Settings, TelegramSettings, WhatsAppSettings
 from storage import Database
 
@@ -17,6 +17,7 @@ def build_channels(
     settings: Settings,
     *,
     ingest: Ingest,
+    edit: ApplyEdit,
     status_update: StatusSink,
     database: Callable[[], Database] | None = None,
 ) -> dict[str, Channel]:
@@ -26,7 +27,7 @@ def build_channels(
     telegram = settings.telegram
     if telegram is not None:
         channels["telegram"] = build_telegram(
-            telegram, ingest, database or _own_database(settings.database_url)
+            telegram, ingest, edit, database or _own_database(settings.database_url)
         )
     whatsapp = WhatsAppSettings.from_channel_env(settings.channel_env)
     if whatsapp is not None:
@@ -50,11 +51,12 @@ def build_whatsapp(s: WhatsAppSettings, ingest: Ingest, status_update: StatusSin
         verify_token=s.verify_token,
         ingest=ingest,
         status_update=status_update,
+        messages_per_second=s.messages_per_second,
     )
 
 
 def build_telegram(
-    s: TelegramSettings, ingest: Ingest, database: Callable[[], Database]
+    s: TelegramSettings, ingest: Ingest, edit: ApplyEdit, database: Callable[[], Database]
 ) -> Channel:
     from channels.telegram import TelegramChannel, TelegramConfig
     from storage.telegram import TelegramRepository
@@ -66,7 +68,7 @@ def build_telegram(
         webhook_url=s.webhook_url,
         api_base=s.api_base,
     )
-    return TelegramChannel(config, ingest=ingest, store=TelegramRepository(database))
+    return TelegramChannel(config, ingest=ingest, edit=edit, store=TelegramRepository(database))
 
 
 def _own_database(url: str) -> Callable[[], Database]:

@@ -70,6 +70,9 @@ class WhatsAppSettings:
     verify_token: str | None = None  # WHATSAPP_VERIFY_TOKEN: the GET handshake's shared token
     api_base: str = "https://graph.facebook.com"  # WHATSAPP_API_BASE
     api_version: str = "v21.0"  # WHATSAPP_API_VERSION
+    # WHATSAPP_MESSAGES_PER_SECOND: the number's throughput (Cloud API: 80 by default, up to
+    # 1,000 once Meta raises it); the outbox never sends faster.
+    messages_per_second: int = 80
 
     @classmethod
     def from_channel_env(cls, env: Mapping[str, str]) -> WhatsAppSettings | None:
@@ -93,6 +96,10 @@ class WhatsAppSettings:
             verify_token=env.get("WHATSAPP_VERIFY_TOKEN") or None,
             api_base=(env.get("WHATSAPP_API_BASE") or cls.api_base).rstrip("/"),
             api_version=env.get("WHATSAPP_API_VERSION") or cls.api_version,
+            messages_per_second=_positive_int(
+                "WHATSAPP_MESSAGES_PER_SECOND",
+                env.get("WHATSAPP_MESSAGES_PER_SECOND") or str(cls.messages_per_second),
+            ),
         )
 
 
@@ -192,7 +199,9 @@ class Settings:
             )
         if not 0 < self.port < 65536:
             raise SettingsError("port must be between 1 and 65535")
-        _ = self.telegram  # a misconfigured channel stops the start with a clear message
+        # A misconfigured channel stops the start with a clear message.
+        _ = self.telegram
+        _ = WhatsAppSettings.from_channel_env(self.channel_env)
 
     @property
     def telegram(self) -> TelegramSettings | None:

@@ -356,6 +356,19 @@ def find_outbound(tx: SyncTx, channel: str, external_id: str) -> Any:
     ).first()
 
 
+def sends_in_flight(tx: SyncTx, channel: str) -> bool:
+    """Whether a send on `channel` is claimed and not yet settled: its provider id may be
+    known to the provider (and in a status webhook) before it is committed here."""
+    return (
+        tx.execute(
+            select(outbox.c.id)
+            .where(outbox.c.channel == channel, outbox.c.status == SENDING)
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
 def set_status(tx: SyncTx, message_id: int, status: str, error: str | None) -> None:
     values: dict[str, Any] = {"status": status}
     if error is not None:

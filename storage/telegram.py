@@ -1,5 +1,5 @@
-"""What the Telegram channel keeps besides messages: seen update ids, the polling offset,
-edits of stored messages and whether a contact can still be written to.
+"""What the Telegram channel keeps besides messages: seen update ids, the polling offset
+and whether a contact can still be written to.
 
 The channel sees this through its own `TelegramStore` protocol; the composition root hands
 it a `TelegramRepository`.
@@ -7,24 +7,20 @@ it a `TelegramRepository`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Literal
 
 from sqlalchemy import delete, select, update
 
-from dialogs.model import ChannelKind, Direction
+from dialogs.model import ChannelKind
 from storage.db import Database, SyncTx
-from storage.sql import for_update, insert_or_ignore
+from storage.sql import insert_or_ignore
 from storage.tables import (
     channel_cursors,
     contact_identities,
     contacts,
-    messages,
     telegram_seen_updates,
 )
-
-EditOutcome = Literal["applied", "stale", "missing"]
 
 _CHANNEL = ChannelKind.TELEGRAM.value
 
@@ -91,17 +87,6 @@ class TelegramRepository:
     async def save_offset(self, bot_id: int, offset: int, *, now: datetime) -> None:
         await self._db.run_write(_save_offset, bot_id, offset, now)
 
-    async def apply_edit(
-        self,
-        external_id: str,
-        *,
-        text: str,
-        edited_at: datetime,
-        raw: Mapping[str, Any] | None,
-    ) -> EditOutcome:
-        """Rewrite the stored inbound message in place; its previous text goes to history."""
-        return await self._db.run_write(_apply_edit, external_id, text, edited_at, raw)
-
     async def set_reachable(self, address: str, reachable: bool) -> bool:
         """Mark the contact behind a Telegram user id; False when no such contact exists."""
         return await self._db.run_write(_set_reachable, address, reachable)
@@ -153,42 +138,6 @@ def _save_offset(tx: SyncTx, bot_id: int, offset: int, now: datetime) -> None:
                 "updated_at": now,
             },
         )
-
-
-def _apply_edit(
-    tx: SyncTx,
-    external_id: str,
-    text: str,
-    edited_at: datetime,
-    raw: Mapping[str, Any] | None,
-) -> EditOutcome:
-    row = tx.execute(
-        for_update(
-            tx,
-            select(
-                messages.c.id,
-                messages.c.text,
-                messages.c.history,
-                messages.c.edited_at,
-                messages.c.sent_at,
-                messages.c.created_at,
-            )
-            .where(messages.c.channel == _CHANNEL)
-            .where(messages.c.direction == Direction.IN.value)
-            .where(messages.c.external_id == external_id),
-        )
-    ).first()
-    if row is None:
-        return "missing"
-    if row.edited_at is not None and edited_at <= row.edited_at:
-        return "stale"  # a redelivered or out-of-order edit: the newer text stays
-    previous_at = row.edited_at or row.sent_at or row.created_at
-    history = [*(row.history or []), {"text": row.text, "at": previous_at.isoformat()}]
-    values: dict[str, Any] = {"text": text, "edited_at": edited_at, "history": history}
-    if raw is not None:
-        values["raw"] = dict(raw)
-    tx.execute(update(messages).where(messages.c.id == row.id).values(**values))
-    return "applied"
 
 
 def _set_reachable(tx: SyncTx, address: str, reachable: bool) -> bool:

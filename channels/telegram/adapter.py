@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import structlog
 from aiogram.exceptions import AiogramError
 
-from channels.base import Handler, Ingest, OutboundMessage, RateLimit, SendReceipt
+from channels.base import ApplyEdit, Handler, Ingest, OutboundMessage, RateLimit, SendReceipt
 from channels.telegram.client import DEFAULT_MAX_FILE_BYTES, build_bot
 from channels.telegram.normalize import ALLOWED_UPDATES
 from channels.telegram.outbound import TelegramSender
@@ -52,6 +52,7 @@ class TelegramChannel:
         config: TelegramConfig,
         *,
         ingest: Ingest,
+        edit: ApplyEdit,
         store: TelegramStore,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
@@ -60,7 +61,7 @@ class TelegramChannel:
         self.config = config
         self.bot = build_bot(config.token, api_base=config.api_base, timeout=config.request_timeout)
         self.updates = UpdateHandler(
-            self.bot, store, ingest, clock=clock, max_file_bytes=config.max_file_bytes
+            self.bot, store, ingest, edit, clock=clock, max_file_bytes=config.max_file_bytes
         )
         self.sender = TelegramSender(self.bot, store, part_interval=config.part_interval)
         self.poller = Poller(

@@ -6,11 +6,9 @@ so the channel stays a leaf module with no storage imports.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal, Protocol
-
-EditOutcome = Literal["applied", "stale", "missing"]
+from typing import Protocol
 
 
 class TelegramStore(Protocol):
@@ -27,17 +25,6 @@ class TelegramStore(Protocol):
         ...
 
     async def save_offset(self, bot_id: int, offset: int, *, now: datetime) -> None: ...
-
-    async def apply_edit(
-        self,
-        external_id: str,
-        *,
-        text: str,
-        edited_at: datetime,
-        raw: Mapping[str, Any] | None,
-    ) -> EditOutcome:
-        """Rewrite a stored inbound message in place, keeping the old text in its history."""
-        ...
 
     async def set_reachable(self, address: str, reachable: bool) -> bool:
         """Mark the contact with this Telegram user id; False when there is none yet."""

@@ -19,7 +19,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Update
 
-from channels.base import Ingest
+from channels.base import ApplyEdit, Ingest
 from channels.telegram.client import DEFAULT_MAX_FILE_BYTES, FileUnavailable, fetch_file
 from channels.telegram.normalize import (
     BotIdentity,
@@ -29,9 +29,10 @@ from channels.telegram.normalize import (
     Membership,
     normalize_update,
 )
+from channels.telegram.poison import FailureLedger, placeholder
 from channels.telegram.store import TelegramStore
 from dialogs.batching import GroupCommitter
-from dialogs.model import InboundAttachment
+from dialogs.model import InboundAttachment, InboundEdit
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +60,7 @@ class UpdateHandler:
         bot: Bot,
         store: TelegramStore,
         ingest: Ingest,
+        edit: ApplyEdit,
         *,
         clock: Callable[[], datetime],
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
@@ -66,9 +68,11 @@ class UpdateHandler:
         self._bot = bot
         self._store = store
         self._ingest = ingest
+        self._edit = edit
         self._clock = clock
         self._max_file_bytes = max_file_bytes
         self._identity: BotIdentity | None = None
+        self._failures = FailureLedger()
         # Concurrent webhook requests share one query to look their update ids up, and one
         # transaction to record them: per request, each would cost a database round trip.
         self._lookup: GroupCommitter[int, bool] = GroupCommitter(self._look_up_seen)
@@ -94,7 +98,30 @@ class UpdateHandler:
         return self._identity
 
     async def handle(self, update: Update) -> str:
-        """Handle one update to the end; returns what became of it (for logs and tests)."""
+        """Handle one update to the end; returns what became of it (for logs and tests).
+
+        A failure raises (so the update comes again) until the update has failed too often
+        for too long; then it is kept as a placeholder message and counts as handled.
+        """
+        try:
+            outcome = await self._handle(update)
+        except Exception as exc:
+            if not self._failures.record(update.update_id, self._clock()):
+                raise
+            outcome = await self._give_up(update, exc)
+        self._failures.forget(update.update_id)
+        return outcome
+
+    async def _give_up(self, update: Update, exc: Exception) -> str:
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        log.error("telegram_update_given_up", update_id=update.update_id, error=error)
+        message = placeholder(update, error)
+        if message is not None:
+            await self._ingest(message)
+        await self._seen.submit(update.update_id)
+        return "given_up"
+
+    async def _handle(self, update: Update) -> str:
         # A new message without files is keyed by chat:message id, so ingesting it again is
         # already a no-op; the seen-id set guards the rest (files would be fetched again, edits,
         # callbacks, membership) and costs two trips to the database, which these are spared.
@@ -113,12 +140,15 @@ class UpdateHandler:
         if isinstance(n, Incoming):
             return await self._ingest_incoming(n)
         if isinstance(n, Edit):
-            raw = n.incoming.message.raw
-            applied = await self._store.apply_edit(
-                n.incoming.message.external_id,
-                text=n.incoming.message.text,
-                edited_at=n.edited_at,
-                raw=raw,
+            message = n.incoming.message
+            applied = await self._edit(
+                InboundEdit(
+                    channel=message.channel,
+                    external_id=message.external_id,
+                    text=message.text,
+                    edited_at=n.edited_at,
+                    raw=message.raw,
+                )
             )
             if applied == "missing" and n.addressed:  # the original never reached us
                 return await self._ingest_incoming(n.incoming)

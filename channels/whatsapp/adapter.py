@@ -27,6 +27,7 @@ from channels.base import (
     OutboundMessage,
     RateLimit,
     SendReceipt,
+    StatusNotYetKnown,
     StatusSink,
 )
 from channels.whatsapp.client import GraphClient
@@ -47,8 +48,6 @@ def _error(status: int, code: str, message: str) -> web.Response:
 
 class WhatsAppChannel:
     kind = "whatsapp"
-    # Cloud API: 80 messages a second per business phone number by default.
-    rate_limit = RateLimit(per_second=80, burst=80)
     # Free text only within 24 hours of the customer's last message; templates any time.
     reply_window = timedelta(hours=24)
 
@@ -60,7 +59,10 @@ class WhatsAppChannel:
         verify_token: str | None,
         ingest: Ingest,
         status_update: StatusSink,
+        messages_per_second: int = 80,
     ) -> None:
+        # Cloud API: 80 messages a second per business phone number unless Meta raised it.
+        self.rate_limit = RateLimit(per_second=messages_per_second, burst=messages_per_second)
         self._client = client
         self._app_secret = app_secret
         self._verify_token = verify_token
@@ -107,8 +109,12 @@ class WhatsAppChannel:
             log.warning("whatsapp_media_unavailable", error=exc.message)
             return _error(503, "unavailable", f"media not available yet: {exc.message}")
         results = await asyncio.gather(*(self._ingest(m) for m in messages))
-        for status in parsed.statuses:  # in the order given; ranks make any order safe
-            await self._status_update(status)
+        try:
+            for status in parsed.statuses:  # in the order given; ranks make any order safe
+                await self._status_update(status)
+        except StatusNotYetKnown as exc:  # our send of it has not committed its wamid yet
+            log.info("whatsapp_status_early", wamid=str(exc))
+            return _error(503, "unavailable", "status for a message still being sent; retry")
         log.info(
             "whatsapp_webhook_stored",
             messages=len(results),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +45,8 @@ class GraphApiFake:
     uploads: list[tuple[str, bytes]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     url: str = ""
+    # Runs with the new wamid before the send is answered: the sender is still waiting.
+    before_answer: Callable[[str], Awaitable[None]] | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition | None = None
 
@@ -95,6 +97,8 @@ class GraphApiFake:
             return self._error(failure.status, failure.code, failure.message)
         wamid = f"wamid.FAKE{next(self._ids):06d}"
         self.delivered.append({"id": wamid, **payload})
+        if self.before_answer is not None:
+            await self.before_answer(wamid)
         if self._changed is not None:
             async with self._changed:
                 self._changed.notify_all()

@@ -10,7 +10,7 @@ import pytest
 import structlog
 
 from relaydesk.logging import configure_logging
-from relaydesk.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+from relaydesk.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, WhatsAppSettings
 
 
 def test_defaults_need_no_configuration() -> None:
@@ -46,6 +46,30 @@ def test_environment_values_are_parsed() -> None:
     assert s.channel_env == {"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_SECRET": "s3cret"}
 
 
+WHATSAPP = {
+    "WHATSAPP_ACCESS_TOKEN": "t",
+    "WHATSAPP_PHONE_NUMBER_ID": "1",
+    "WHATSAPP_APP_SECRET": "s",
+}
+
+
+def test_whatsapp_throughput_sets_the_outbox_pace() -> None:
+    """WHATSAPP_MESSAGES_PER_SECOND becomes the channel's rate limit (80 unless raised)."""
+    from relaydesk.channels import build_whatsapp
+
+    async def nothing(*_: object) -> None:
+        raise AssertionError("not called")
+
+    for env, expected in (
+        (WHATSAPP, 80),
+        ({**WHATSAPP, "WHATSAPP_MESSAGES_PER_SECOND": "250"}, 250),
+    ):
+        wa = WhatsAppSettings.from_channel_env(Settings.from_env(env).channel_env)
+        assert wa is not None
+        channel = build_whatsapp(wa, nothing, nothing)  # type: ignore[arg-type]
+        assert channel.rate_limit.per_second == expected  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     ("env", "fragment"),
     [
@@ -54,8 +78,10 @@ def test_environment_values_are_parsed() -> None:
         ({"RELAYDESK_REOPEN_WINDOW_HOURS": "-1"}, "must be positive"),
         ({"RELAYDESK_LOG_FORMAT": "xml"}, "RELAYDESK_LOG_FORMAT must be"),
         ({"RELAYDESK_WORKERS": "some"}, "RELAYDESK_WORKERS must be all or ingest"),
+        ({**WHATSAPP, "WHATSAPP_MESSAGES_PER_SECOND": "fast"}, "WHATSAPP_MESSAGES_PER_SECOND"),
+        ({"WHATSAPP_ACCESS_TOKEN": "t"}, "needs both"),
     ],
-    ids=["db-url", "body-size", "window", "log-format", "workers"],
+    ids=["db-url", "body-size", "window", "log-format", "workers", "wa-rate", "wa-partial"],
 )
 def test_bad_values_are_named(env: dict[str, str], fragment: str) -> None:
     """A bad value fails at start-up with a message that names the variable."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ class Core:
     ingestor: Ingestor
     repo: TelegramRepository
     files_root: Path
+    bus: EventBus
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ async def core(db: Database, tmp_path: Path) -> AsyncIterator[Core]:
     files_root = tmp_path / "files"
     ingestor = Ingestor(db, relay, files_root=files_root, reopen_window=timedelta(days=1))
     ingestor.start()
-    yield Core(db, ingestor, TelegramRepository(db), files_root)
+    yield Core(db, ingestor, TelegramRepository(db), files_root, bus)
     await ingestor.stop()
     await relay.stop()
 
@@ -70,7 +71,12 @@ async def make_channel(fake: FakeTelegram, core: Core) -> AsyncIterator[ChannelF
     """Channels on the fake, started; all stopped at the end of the test."""
     made: list[TelegramChannel] = []
 
-    def factory(*, ingest: Ingest | None = None, **config: Any) -> TelegramChannel:
+    def factory(
+        *,
+        ingest: Ingest | None = None,
+        clock: Callable[[], datetime] | None = None,
+        **config: Any,
+    ) -> TelegramChannel:
         base = TelegramConfig(
             token=TOKEN,
             webhook_secret=SECRET,
@@ -80,7 +86,11 @@ async def make_channel(fake: FakeTelegram, core: Core) -> AsyncIterator[ChannelF
             request_timeout=5,
         )
         channel = TelegramChannel(
-            replace(base, **config), ingest=ingest or core.ingestor.ingest, store=core.repo
+            replace(base, **config),
+            ingest=ingest or core.ingestor.ingest,
+            edit=core.ingestor.apply_edit,
+            store=core.repo,
+            **({"clock": clock} if clock else {}),
         )
         made.append(channel)
         return channel

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from dialogs.model import ChannelKind
-from storage.tables import telegram_seen_updates
+from dialogs.model import ChannelKind, InboundEdit
+from storage.tables import messages, telegram_seen_updates
 from tests.builders import inbound
 from tests.channels.telegram.conftest import Core
 
@@ -37,14 +37,32 @@ async def test_old_seen_ids_expire_and_are_pruned(core: Core) -> None:
         ).scalar() == 1
 
 
+def edit(external_id: str, text: str, at: datetime) -> InboundEdit:
+    return InboundEdit(ChannelKind.TELEGRAM, external_id, text, at)
+
+
 async def test_edits_apply_once_and_in_order(core: Core) -> None:
-    """A redelivered or older edit leaves the newest text in place and history unchanged."""
-    await core.ingestor.ingest(inbound("1:1", channel=ChannelKind.TELEGRAM, text="v1"))
+    """A redelivered or older edit leaves the newest text in place and history unchanged;
+    only the edit that changed something is announced to the inbox."""
+    stored = await core.ingestor.ingest(inbound("1:1", channel=ChannelKind.TELEGRAM, text="v1"))
     first, second = NOW, NOW + timedelta(minutes=1)
-    assert await core.repo.apply_edit("1:1", text="v3", edited_at=second, raw=None) == "applied"
-    assert await core.repo.apply_edit("1:1", text="v2", edited_at=first, raw=None) == "stale"
-    assert await core.repo.apply_edit("1:1", text="v3", edited_at=second, raw=None) == "stale"
-    assert await core.repo.apply_edit("9:9", text="x", edited_at=first, raw=None) == "missing"
+    with core.bus.subscription() as events:
+        assert await core.ingestor.apply_edit(edit("1:1", "v3", second)) == "applied"
+        assert await core.ingestor.apply_edit(edit("1:1", "v2", first)) == "stale"
+        assert await core.ingestor.apply_edit(edit("1:1", "v3", second)) == "stale"
+        assert await core.ingestor.apply_edit(edit("9:9", "x", first)) == "missing"
+        received = [events.get_nowait() for _ in range(events.qsize())]
+    assert [e["type"] for e in received] == ["message_edited", "dialog_updated"]
+    assert received[0]["message_id"] == stored.message_id
+    async with core.db.read() as tx:
+        row = (
+            await tx.execute(
+                select(messages.c.text, messages.c.history).where(
+                    messages.c.id == stored.message_id
+                )
+            )
+        ).one()
+    assert row.text == "v3" and [h["text"] for h in row.history] == ["v1"]
 
 
 async def test_offset_saved_and_replaced(core: Core) -> None:

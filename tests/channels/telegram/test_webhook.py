@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -200,3 +201,30 @@ async def test_blocking_marks_contact_unreachable(
     assert not await reachable()
     assert await post(client, "my_chat_member_member") == 200
     assert await reachable()
+
+
+async def test_an_update_that_keeps_failing_is_kept_as_a_placeholder(
+    aiohttp_client: Any, make_channel: ChannelFactory, core: Core, fake: FakeTelegram
+) -> None:
+    """A document whose file Telegram keeps failing to serve is answered 503 (redelivered)
+    until it has failed 5 times over 5 minutes; then it is stored once as a placeholder that
+    keeps the whole update, so the bot's inbox is not blocked and nothing is lost."""
+    fake.fail("getFile", *[server_error() for _ in range(10)])
+    now = [datetime(2026, 12, 1, 12, 0, tzinfo=UTC)]
+    channel = make_channel(clock=lambda: now[0])
+    await channel.start()
+    app = web.Application()
+    for method, path, handler in channel.routes():
+        app.router.add_route(method, path, handler)
+    client: TestClient = await aiohttp_client(app)
+    answers = []
+    for _ in range(5):
+        answers.append(await post(client, "document"))
+        now[0] += timedelta(minutes=2)
+    assert answers == [503, 503, 503, 503, 200]
+    assert await post(client, "document") == 200  # a redelivery after that is a duplicate
+    rows = await stored(core.db)
+    assert len(rows) == 1
+    assert rows[0].kind == "unsupported" and "could not be processed" in rows[0].text
+    assert rows[0].raw["update"]["update_id"] == load("document")["update_id"]
+    assert "TelegramServerError" in rows[0].raw["error"]

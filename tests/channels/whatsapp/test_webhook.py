@@ -14,7 +14,13 @@ from relaydesk.app import SETTINGS, create_app
 from relaydesk.settings import Settings
 from storage.files import load_blob
 from storage.tables import attachments
-from tests.channels.whatsapp.helpers import find_message, load, post_webhook, settle
+from tests.channels.whatsapp.helpers import (
+    find_message,
+    load,
+    message_status,
+    post_webhook,
+    settle,
+)
 from tests.conftest import AUTH
 from tests.fakes.graph_api import (
     VERIFY_TOKEN,
@@ -144,3 +150,35 @@ async def test_failed_status_shows_the_error(wa: TestClient, graph: GraphApiFake
     assert (await post_webhook(wa, status_payload("status_failed", wamid))).status == 200
     message = await find_message(wa, body["id"])
     assert message["status"] == "failed" and "131047" in message["error"]
+
+
+async def test_status_before_the_send_commits_is_redelivered(
+    wa: TestClient, graph: GraphApiFake
+) -> None:
+    """A status that outruns our send (its wamid not stored yet) gets 503, not lost; Meta's
+    redelivery after the send has committed applies it."""
+    assert (await post_webhook(wa, load("text"))).status == 200
+    dialog_id = (await (await wa.get("/api/v1/dialogs", headers=AUTH)).json())["items"][0]["id"]
+    early: list[int] = []
+
+    async def status_while_sending(wamid: str) -> None:
+        response = await post_webhook(wa, status_payload("status_delivered", wamid))
+        early.append(response.status)
+
+    graph.before_answer = status_while_sending
+    body = await (
+        await wa.post(f"/api/v1/dialogs/{dialog_id}/replies", json={"text": "hi"}, headers=AUTH)
+    ).json()
+    assert await settle(wa, body["id"], {"sent", "failed"}) == "sent"
+    assert early == [503]
+    wamid = graph.delivered[0]["id"]
+    assert (await post_webhook(wa, status_payload("status_delivered", wamid))).status == 200
+    assert await message_status(wa, body["id"]) == "delivered"
+
+
+async def test_status_of_a_message_we_never_sent_is_acknowledged(wa: TestClient) -> None:
+    """With nothing in flight, an unknown wamid (sent by another tool) is answered 200 and
+    changes nothing, so Meta does not retry it forever."""
+    response = await post_webhook(wa, status_payload("status_read", "wamid.ELSEWHERE"))
+    assert response.status == 200
+    assert await stored_messages(wa) == []
