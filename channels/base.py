@@ -107,8 +107,9 @@ class RateLimit:
 
 class Channel(Protocol):
     """A channel adapter. Optional attributes the outbox reads when present:
-    `rate_limit: RateLimit` and `reply_window: timedelta` (free-text replies are allowed
-    only this long after the contact's last inbound message; WhatsApp's 24 hours).
+    `rate_limit: RateLimit`, `reply_window: timedelta` (free-text replies are allowed
+    only this long after the contact's last inbound message; WhatsApp's 24 hours) and
+    `pace(message) -> (key, per_second)` (see `pace_of`).
     """
 
     kind: str
@@ -129,6 +130,19 @@ class Channel(Protocol):
 def rate_limit_of(channel: Channel) -> RateLimit | None:
     value = getattr(channel, "rate_limit", None)
     return value if isinstance(value, RateLimit) else None
+
+
+def pace_of(channel: Channel, message: OutboundMessage) -> tuple[str, float | None]:
+    """The key and per-second rate that pace sends to one destination. A channel whose
+    destinations differ (a Telegram group is slower than a private chat, and is not the
+    contact's own address) has a `pace(message)` method; otherwise: the contact's address at
+    the channel's `per_address_per_second`."""
+    pace = getattr(channel, "pace", None)
+    if callable(pace):
+        key, rate = pace(message)
+        return str(key), float(rate)
+    limit = rate_limit_of(channel)
+    return message.address, limit.per_address_per_second if limit else None
 
 
 def reply_window_of(channel: Channel) -> timedelta | None:

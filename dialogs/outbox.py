@@ -31,6 +31,7 @@ from channels.base import (
     StatusNotYetKnown,
     StatusUpdate,
     backoff,
+    pace_of,
     rate_limit_of,
     reply_window_of,
 )
@@ -214,7 +215,7 @@ class OutboxWorker(WakeableWorker):
             message = await self._outbound(c, c.address)
             limiter = self._limiters.get(c.channel)
             if limiter is not None:
-                await limiter.acquire(c.address)
+                await limiter.acquire(*pace_of(channel, message))
             async with asyncio.timeout(self._send_timeout):
                 receipt = await channel.send(message)
         except ChannelError as exc:

@@ -76,8 +76,10 @@ class ChannelLimiter:
         self._per_address: dict[str, TokenBucket] = {}
         self._max_addresses = max_addresses
 
-    async def acquire(self, address: str) -> None:
-        rate = self._limit.per_address_per_second
+    async def acquire(self, address: str, rate: float | None = None) -> None:
+        """Wait for `address`'s turn (at `rate` a second, else the limit's per-address
+        rate), then for the channel's."""
+        rate = rate or self._limit.per_address_per_second
         if rate:
             bucket = self._per_address.get(address)
             if bucket is None:

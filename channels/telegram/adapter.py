@@ -14,7 +14,7 @@ from aiogram.exceptions import AiogramError
 from channels.base import ApplyEdit, Handler, Ingest, OutboundMessage, RateLimit, SendReceipt
 from channels.telegram.client import DEFAULT_MAX_FILE_BYTES, build_bot
 from channels.telegram.normalize import ALLOWED_UPDATES
-from channels.telegram.outbound import TelegramSender
+from channels.telegram.outbound import TelegramSender, chat_of
 from channels.telegram.polling import Poller
 from channels.telegram.store import TelegramStore
 from channels.telegram.updates import UpdateHandler
@@ -23,6 +23,7 @@ from channels.telegram.webhook import webhook_handler
 log = structlog.get_logger(__name__)
 
 WEBHOOK_PATH = "/webhooks/telegram"
+GROUP_PER_SECOND = 20 / 60
 
 
 def _utcnow() -> datetime:
@@ -44,7 +45,8 @@ class TelegramConfig:
 
 class TelegramChannel:
     kind = "telegram"
-    # Bot API limits: about 30 messages a second overall, one a second to one chat.
+    # Bot API limits: about 30 messages a second overall, one a second to one chat, and 20 a
+    # minute to one group (see `pace`).
     rate_limit = RateLimit(per_second=30.0, per_address_per_second=1.0, burst=1)
 
     def __init__(
@@ -71,6 +73,13 @@ class TelegramChannel:
 
     async def send(self, message: OutboundMessage) -> SendReceipt:
         return await self.sender.send(message)
+
+    def pace(self, message: OutboundMessage) -> tuple[str, float]:
+        """Sends are paced per chat: a group's (negative id) 20 a minute, a person's 1 a second."""
+        chat_id = chat_of(message)
+        if chat_id is None:
+            return message.address, 1.0
+        return str(chat_id), GROUP_PER_SECOND if chat_id < 0 else 1.0
 
     def routes(self) -> Sequence[tuple[str, str, Handler]]:
         if self.config.mode != "webhook" or self.config.webhook_secret is None:

@@ -231,6 +231,14 @@ class TelegramSender:
         )
 
 
+def chat_of(m: OutboundMessage) -> int | None:
+    """The chat a reply goes to, or None when it has no valid target (the send will say why)."""
+    try:
+        return _target(m)[0]
+    except ChannelError:
+        return None
+
+
 def _target(m: OutboundMessage) -> tuple[int, int | None]:
     """The chat to write to (the replied-to message's chat, else the contact) and message."""
     if m.reply_to_external_id:

@@ -121,3 +121,11 @@ async def test_many_chats_do_not_reset_a_busy_chats_limit(clock: FakeTime) -> No
     await limiter.acquire("fourth")  # "busy" and "third" both still owe: the cap grows instead
     await limiter.acquire("third")
     assert clock.slept == [1.0]  # "third"'s second passed while "busy" waited
+
+
+async def test_a_destination_can_have_its_own_rate(clock: FakeTime) -> None:
+    """A rate given with the address (a Telegram group's 20 a minute) replaces the default."""
+    limiter = ChannelLimiter(RateLimit(per_address_per_second=1.0), clock=clock, sleep=clock.sleep)
+    await limiter.acquire("-100", 20 / 60)
+    await limiter.acquire("-100", 20 / 60)
+    assert clock.slept == [pytest.approx(3.0)]

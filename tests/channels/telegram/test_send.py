@@ -186,3 +186,12 @@ async def test_group_reply_goes_to_the_group(
     [call] = fake.calls_to("sendMessage")
     assert int(call.params["chat_id"]) == -1001234567890
     assert call.params["reply_parameters"]["message_id"] == 3001
+
+
+def test_group_chats_are_paced_at_20_a_minute(make_channel: ChannelFactory) -> None:
+    """The outbox paces per chat: a person's at 1/s, a group's (where the reply goes to the
+    group, not to the member's own address) at 20 a minute."""
+    channel = make_channel()
+    assert channel.pace(reply("hi")) == (ANNA, 1.0)
+    in_group = reply("hi", reply_to_external_id="-100200300:7")
+    assert channel.pace(in_group) == ("-100200300", pytest.approx(20 / 60))
