@@ -59,6 +59,7 @@ def build_telegram(
     s: TelegramSettings, ingest: Ingest, edit: ApplyEdit, database: Callable[[], Database]
 ) -> Channel:
     from channels.telegram import TelegramChannel, TelegramConfig
+    from channels.telegram.client import DEFAULT_MAX_FILE_BYTES, LOCAL_MAX_FILE_BYTES
     from storage.telegram import TelegramRepository
 
     config = TelegramConfig(
@@ -67,6 +68,8 @@ def build_telegram(
         webhook_secret=s.webhook_secret,
         webhook_url=s.webhook_url,
         api_base=s.api_base,
+        local_files=s.local_files,
+        max_file_bytes=LOCAL_MAX_FILE_BYTES if s.local_files else DEFAULT_MAX_FILE_BYTES,
     )
     return TelegramChannel(config, ingest=ingest, edit=edit, store=TelegramRepository(database))
 

@@ -32,6 +32,9 @@ class TelegramSettings:
     webhook_secret: str | None = None  # TELEGRAM_WEBHOOK_SECRET, required in webhook mode
     webhook_url: str | None = None  # TELEGRAM_WEBHOOK_URL: if set, registered on start
     api_base: str | None = None  # TELEGRAM_API_BASE: a Bot API server other than the public one
+    # TELEGRAM_LOCAL_FILES: that server runs with --local; "DIR" (its files directory, readable
+    # here at the same path) or "SERVER_DIR:DIR_HERE" (the same files mounted elsewhere).
+    local_files: tuple[str, str] | None = None
 
     @classmethod
     def from_channel_env(cls, env: Mapping[str, str]) -> TelegramSettings | None:
@@ -57,7 +60,18 @@ class TelegramSettings:
             webhook_secret=secret,
             webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
             api_base=env.get("TELEGRAM_API_BASE") or None,
+            local_files=_local_files(env),
         )
+
+
+def _local_files(env: Mapping[str, str]) -> tuple[str, str] | None:
+    raw = env.get("TELEGRAM_LOCAL_FILES")
+    if not raw:
+        return None
+    if not env.get("TELEGRAM_API_BASE"):
+        raise SettingsError("TELEGRAM_LOCAL_FILES needs TELEGRAM_API_BASE (the local server)")
+    server, _, here = raw.partition(":")
+    return server, here or server
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ class TelegramConfig:
     webhook_secret: str | None = None
     webhook_url: str | None = None  # registered with setWebhook on start when set
     api_base: str | None = None  # a local Bot API server (or a test fake)
+    # A Bot API server in --local mode: (its files directory, the same directory seen here).
+    local_files: tuple[str, str] | None = None
     request_timeout: float = 30.0
     poll_timeout: int = 25
     part_interval: float = 1.0  # pause between the parts of one long reply
@@ -61,7 +63,12 @@ class TelegramChannel:
         if config.mode == "webhook" and not config.webhook_secret:
             raise ValueError("the Telegram webhook needs a secret")
         self.config = config
-        self.bot = build_bot(config.token, api_base=config.api_base, timeout=config.request_timeout)
+        self.bot = build_bot(
+            config.token,
+            api_base=config.api_base,
+            local_files=config.local_files,
+            timeout=config.request_timeout,
+        )
         self.updates = UpdateHandler(
             self.bot, store, ingest, edit, clock=clock, max_file_bytes=config.max_file_bytes
         )

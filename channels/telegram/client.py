@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
+from aiogram.client.telegram import PRODUCTION, SimpleFilesPathWrapper, TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramNotFound
 from aiohttp import ClientResponseError
 
@@ -19,9 +21,28 @@ class FileFetchFailed(Exception):
     """The download failed for now (5xx): worth a retry. Carries no URL (it holds the token)."""
 
 
-def build_bot(token: str, *, api_base: str | None = None, timeout: float = 30.0) -> Bot:
-    """A Bot talking to `api_base` (TELEGRAM_API_BASE: a local Bot API server) or to Telegram."""
-    api = TelegramAPIServer.from_base(api_base) if api_base else PRODUCTION
+LOCAL_MAX_FILE_BYTES = 2000 * 1024 * 1024  # a Bot API server in --local mode serves up to 2 GB
+
+
+def build_bot(
+    token: str,
+    *,
+    api_base: str | None = None,
+    local_files: tuple[str, str] | None = None,
+    timeout: float = 30.0,
+) -> Bot:
+    """A Bot talking to `api_base` (TELEGRAM_API_BASE: a local Bot API server) or to Telegram.
+
+    `local_files` (server directory, directory here) says the server runs with --local: it
+    answers getFile with a path on its own disk, read here under the mapped directory.
+    """
+    if not api_base:
+        return Bot(token, session=AiohttpSession(api=PRODUCTION, timeout=timeout))
+    if local_files is None:
+        api = TelegramAPIServer.from_base(api_base)
+    else:
+        wrapper = SimpleFilesPathWrapper(Path(local_files[0]), Path(local_files[1]))
+        api = TelegramAPIServer.from_base(api_base, is_local=True, wrap_local_file=wrapper)
     return Bot(token, session=AiohttpSession(api=api, timeout=timeout))
 
 
@@ -39,6 +60,8 @@ async def fetch_file(
         raise FileUnavailable(f"file is too big ({info.file_size} bytes)")
     try:
         buffer = await bot.download_file(info.file_path, timeout=download_timeout)
+    except FileNotFoundError:  # --local mode: the server's file is not where the map says
+        raise FileUnavailable("the Bot API server's file is not readable here") from None
     except ClientResponseError as exc:
         if 400 <= exc.status < 500:
             raise FileUnavailable(f"download answered {exc.status}") from None

@@ -80,8 +80,21 @@ def test_whatsapp_throughput_sets_the_outbox_pace() -> None:
         ({"RELAYDESK_WORKERS": "some"}, "RELAYDESK_WORKERS must be all or ingest"),
         ({**WHATSAPP, "WHATSAPP_MESSAGES_PER_SECOND": "fast"}, "WHATSAPP_MESSAGES_PER_SECOND"),
         ({"WHATSAPP_ACCESS_TOKEN": "t"}, "needs both"),
+        (
+            {"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_MODE": "polling", "TELEGRAM_LOCAL_FILES": "/x"},
+            "TELEGRAM_LOCAL_FILES needs TELEGRAM_API_BASE",
+        ),
     ],
-    ids=["db-url", "body-size", "window", "log-format", "workers", "wa-rate", "wa-partial"],
+    ids=[
+        "db-url",
+        "body-size",
+        "window",
+        "log-format",
+        "workers",
+        "wa-rate",
+        "wa-partial",
+        "tg-local",
+    ],
 )
 def test_bad_values_are_named(env: dict[str, str], fragment: str) -> None:
     """A bad value fails at start-up with a message that names the variable."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -18,8 +19,10 @@ from tests.fakes.telegram_api import FakeTelegram, server_error
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 
 
-async def webhook_client(aiohttp_client: Any, make_channel: ChannelFactory) -> TestClient:
-    channel = make_channel()
+async def webhook_client(
+    aiohttp_client: Any, make_channel: ChannelFactory, **config: Any
+) -> TestClient:
+    channel = make_channel(**config)
     await channel.start()
     app = web.Application()
     for method, path, handler in channel.routes():
@@ -135,6 +138,24 @@ async def test_file_download_failure_is_retried_by_telegram(
     assert await post(client, "document") == 200
     [row] = await stored(core.db)
     assert row.kind == "document"
+
+
+async def test_local_bot_api_server_files_are_read_from_its_disk(
+    aiohttp_client: Any, make_channel: ChannelFactory, core: Core, fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """A Bot API server in --local mode answers getFile with a path on its own disk; the file
+    is read there (under the mapped directory), not downloaded."""
+    server_dir, here = "/var/lib/telegram-bot-api", tmp_path / "mounted"
+    (here / "documents").mkdir(parents=True)
+    (here / "documents" / "invoice.pdf").write_bytes(b"%PDF-1.7 local")
+    fake.add_file("doc-1", b"not served over HTTP", f"{server_dir}/documents/invoice.pdf")
+    client = await webhook_client(
+        aiohttp_client, make_channel, local_files=(server_dir, str(here))
+    )
+    assert await post(client, "document") == 200
+    async with core.db.read() as tx:
+        [att] = (await tx.execute(select(attachments))).all()
+    assert load_blob(core.files_root, att.sha256) == b"%PDF-1.7 local"
 
 
 async def test_edit_updates_message_in_place(
