@@ -97,6 +97,7 @@ class Ingestor:
         log.info(
             "message_duplicate" if result.duplicate else "message_ingested",
             channel=str(message.channel),
+            external_id=message.external_id,
             message_id=result.message_id,
             dialog_id=result.dialog_id,
         )

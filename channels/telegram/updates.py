@@ -133,7 +133,10 @@ class UpdateHandler:
         outcome = await self._apply(normalized)
         if not keyed:
             await self._seen.submit(update.update_id)
-        log.info("telegram_update_handled", update_id=update.update_id, outcome=outcome)
+        # A plain new message is logged once, as message_ingested (with its chat:message id).
+        (log.debug if outcome == "ingested" else log.info)(
+            "telegram_update_handled", update_id=update.update_id, outcome=outcome
+        )
         return outcome
 
     async def _apply(self, n: Incoming | Edit | Membership | Ignored) -> str:

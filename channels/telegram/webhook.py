@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 import structlog
 from aiogram import Bot
 from aiogram.types import Update
@@ -35,8 +35,8 @@ def webhook_handler(bot: Bot, secret: str, handle: Callable[[Update], Awaitable[
             return _error(401, "unauthorized", f"wrong or missing {SECRET_HEADER}")
         body = await request.read()
         try:
-            data = json.loads(body)
-        except ValueError:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
             return _error(400, "malformed_json", "the body is not JSON")
         if not isinstance(data, dict):
             return _error(400, "invalid_update", "an update is a JSON object")
