@@ -93,7 +93,8 @@ async def test_attachments_are_stored_by_content(
 
 
 async def test_logs_carry_ids(pipeline: tuple[Ingestor, EventBus]) -> None:
-    """message_ingested is logged with the message and dialog ids, without the body."""
+    """message_ingested is logged with the provider's, the message's and the dialog's ids,
+    without the body."""
     ingestor, _ = pipeline
     with capture_logs() as logs:
         result = await ingestor.ingest(inbound("m1", text="secret body"))
@@ -104,6 +105,7 @@ async def test_logs_carry_ids(pipeline: tuple[Ingestor, EventBus]) -> None:
             "event": "message_ingested",
             "log_level": "info",
             "channel": "api",
+            "external_id": "m1",
             "message_id": result.message_id,
             "dialog_id": result.dialog_id,
         }
