@@ -121,18 +121,24 @@ def decide(ruleset: RuleSet, facts: Facts) -> Decision:
     """Route one inbound message: tags, priority, tasks, auto-reply, and the trace of why."""
     ctx = _Context(facts, facts.dialog_tags)
     outcome = _Outcome()
-    failed_at: list[int] = []  # per evaluated rule: the failing condition's position, -1: matched
+    plan = ruleset.static_plans.get(
+        (facts.channel, facts.kind, facts.is_first_message, facts.is_automated)
+    )
+    # per rule: the failing condition's 1-based position, -1 when it matched; the rules
+    # after the one that stopped were not evaluated and are cut off below
+    failed_at = list(plan.failed_at)
     matched: dict[int, _Matched] = {}
-    record = failed_at.append
-    for rule in ruleset.rules:
-        for evaluated, condition in enumerate(rule.conditions, 1):
+    evaluated = len(failed_at)
+    for step in plan.steps:
+        for at, condition in enumerate(step.conditions, step.offset + 1):
             if not condition.test(ctx):
-                record(evaluated)
+                failed_at[step.position] = at
                 break
         else:
-            record(-1)
-            step = matched[rule.index] = _apply(ruleset, rule, ctx, outcome)
-            if step[3]:
+            failed_at[step.position] = -1
+            done = matched[step.rule.index] = _apply(ruleset, step.rule, ctx, outcome)
+            if done[3]:
+                evaluated = step.position + 1
                 break
     return Decision(
         tags=tuple(outcome.added),
@@ -141,7 +147,7 @@ def decide(ruleset: RuleSet, facts: Facts) -> Decision:
         auto_reply=outcome.auto_reply,
         rules_version=ruleset.version,
         language=ctx.language_if_known,
-        trace_source=_trace_renderer(ruleset, ctx, failed_at, matched),
+        trace_source=_trace_renderer(ruleset, ctx, failed_at[:evaluated], matched),
     )
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from router.conditions import Condition, needs_language
 from router.hours import Calendar
 from router.issues import RuleIssue
 from router.templates import Template
+
+if TYPE_CHECKING:
+    from router.static_plan import PlanCache
 
 DEFAULT_WEIGHT = 1.0
 
@@ -128,6 +132,13 @@ class RuleSet:
             waited += spec.overflow_after
             spec = self.queues.get(spec.overflow_to)
         return tuple(chain)
+
+    @functools.cached_property
+    def static_plans(self) -> PlanCache:
+        """The rules to evaluate per message shape (see router/static_plan.py)."""
+        from router.static_plan import PlanCache
+
+        return PlanCache(self.rules)
 
     @property
     def uses_language(self) -> bool:
