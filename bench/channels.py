@@ -27,10 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +41,8 @@ from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the real fake providers live in tests/fakes
+
+from servers import bench_env, relaydesk_servers  # noqa: E402
 
 from channels.telegram.webhook import SECRET_HEADER  # noqa: E402 -- needs the path above
 from tests.fakes import graph_api, telegram_api  # noqa: E402
@@ -265,37 +264,12 @@ class Fakes:
 # ---- servers -------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def relaydesk(env: dict[str, str], db: Path, rules: Path, workers: str) -> Iterator[str]:
     """A `relaydesk serve` process on SQLite file `db`; yields its base URL once it serves."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "relaydesk.cli", "serve", "--port", str(port)]
-    cmd += ["--db", f"sqlite+aiosqlite:///{db}", "--rules", str(rules)]
-    proc = subprocess.Popen(
-        cmd,
-        env={**env, "RELAYDESK_WORKERS": workers},
-        cwd=db.parent,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if "serving on" in line.lower():
-                break
-        else:
-            raise RuntimeError("relaydesk serve exited before it was ready")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
+    db_url = f"sqlite+aiosqlite:///{db}"
+    with relaydesk_servers(db_url, rules, {**env, "RELAYDESK_WORKERS": workers}, db.parent) as urls:
+        yield urls[0]
 
 
 # ---- outbox set-up: dialogs and queued replies ---------------------------------------------------
@@ -386,14 +360,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="relaydesk-bench-channels-"))
     fakes = Fakes()
     fakes.start()
-    env = {
-        **os.environ,
-        **fakes.env(),
-        "RELAYDESK_API_TOKEN": API_TOKEN,
-        "RELAYDESK_LOG_LEVEL": "warning",
-        "RELAYDESK_LOG_FORMAT": "json",
-        "RELAYDESK_DATA_DIR": str(work / "data"),
-    }
+    env = {**bench_env(work, API_TOKEN), **fakes.env()}
     warmup = min(2000, args.messages // 5)
     rounds: dict[str, list[dict[str, float]]] = {kind: [] for kind in KINDS}
     outbox: list[tuple[str, dict[str, float]]] = []

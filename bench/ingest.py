@@ -18,8 +18,6 @@ import asyncio
 import json
 import os
 import shutil
-import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -29,6 +27,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from servers import bench_env, free_port, relaydesk_servers, start, stop  # noqa: E402
+
 TOKEN = "bench-token"
 PG_ADMIN = os.environ.get("RELAYDESK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -150,30 +152,6 @@ def run_load(urls: list[str], total: int, concurrency: int, run_id: str) -> None
 # ---- orchestration -----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start(cmd: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if "serving on" in line:
-            return proc
-    raise RuntimeError(f"{cmd} exited before it was ready")
-
-
-def stop(procs: list[subprocess.Popen[str]]) -> None:
-    for p in procs:
-        p.send_signal(signal.SIGTERM)
-    for p in procs:
-        p.wait(30)
-
-
 def load(urls: list[str], total: int, concurrency: int, warmup: int) -> dict[str, float]:
     cmd = [sys.executable, __file__, "--load", ",".join(urls)]
     subprocess.run([*cmd, str(warmup), str(concurrency), "warm"], check=True, capture_output=True)
@@ -236,13 +214,7 @@ def main() -> None:
         return
 
     work = Path(tempfile.mkdtemp(prefix="relaydesk-bench-"))
-    env = {
-        **os.environ,
-        "RELAYDESK_API_TOKEN": TOKEN,
-        "RELAYDESK_LOG_LEVEL": "warning",
-        "RELAYDESK_LOG_FORMAT": "json",
-        "RELAYDESK_DATA_DIR": str(work / "data"),
-    }
+    env = bench_env(work, TOKEN)
     warmup = min(2000, args.messages // 5)
     results: list[tuple[str, dict[str, float]]] = []
     try:
@@ -270,32 +242,9 @@ def main() -> None:
             finally:
                 stop([proc])
         for label, url, processes, extra in relaydesk_targets(args.engines.split(","), work):
-            procs, urls = [], []
-            for _ in range(processes):
-                port = free_port()
-                procs.append(
-                    start(
-                        [
-                            sys.executable,
-                            "-m",
-                            "relaydesk.cli",
-                            "serve",
-                            "--port",
-                            str(port),
-                            "--db",
-                            url,
-                            "--rules",
-                            str(ROOT / "rules.yaml"),
-                        ],
-                        {**env, **extra},
-                        work,
-                    )
-                )
-                urls.append(f"http://127.0.0.1:{port}")
-            try:
+            rules = ROOT / "rules.yaml"
+            with relaydesk_servers(url, rules, {**env, **extra}, work, processes) as urls:
                 results.append((label, load(urls, args.messages, args.concurrency, warmup)))
-            finally:
-                stop(procs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

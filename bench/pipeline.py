@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -27,7 +26,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest import TOKEN, free_port, recreate_pg, start, stop
+from ingest import TOKEN, recreate_pg
+from servers import bench_env, relaydesk_servers
 
 AGENTS = [f"agent{i:02d}" for i in range(10)]
 RULES = f"""version: 1
@@ -153,29 +153,7 @@ def measure(
     rules.write_text(RULES, encoding="utf-8")
     extra = {"RELAYDESK_WORKERS": "ingest"} if ingest_only else {}
     prepare_agents(url, env, work)
-    procs, urls = [], []
-    for _ in range(processes):
-        port = free_port()
-        procs.append(
-            start(
-                [
-                    sys.executable,
-                    "-m",
-                    "relaydesk.cli",
-                    "serve",
-                    "--port",
-                    str(port),
-                    "--db",
-                    url,
-                    "--rules",
-                    str(rules),
-                ],
-                {**env, **extra},
-                work,
-            )
-        )
-        urls.append(f"http://127.0.0.1:{port}")
-    try:
+    with relaydesk_servers(url, rules, {**env, **extra}, work, processes) as urls:
         if not ingest_only:
             set_online(urls[0])
         cmd = [
@@ -189,22 +167,14 @@ def measure(
             "ack" if ingest_only else "assigned",
         ]
         done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"{label}: the load process failed:\n{done.stderr[-3000:]}")
-        return label, dict(json.loads(done.stdout.strip().splitlines()[-1]))
-    finally:
-        stop(procs)
+    if done.returncode != 0:
+        raise RuntimeError(f"{label}: the load process failed:\n{done.stderr[-3000:]}")
+    return label, dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def run_all(engines: list[str], args: argparse.Namespace) -> list[tuple[str, dict[str, float]]]:
     work = Path(tempfile.mkdtemp(prefix="relaydesk-pipeline-"))
-    env = {
-        **os.environ,
-        "RELAYDESK_API_TOKEN": TOKEN,
-        "RELAYDESK_LOG_LEVEL": "warning",
-        "RELAYDESK_LOG_FORMAT": "json",
-        "RELAYDESK_DATA_DIR": str(work / "data"),
-    }
+    env = bench_env(work, TOKEN)
     results = []
     try:
         if "sqlite" in engines:
