@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import shutil
 import statistics
@@ -62,6 +63,20 @@ def run_load(urls: list[str], total: int, concurrency: int, run_id: str, wait: b
             connector=aiohttp.TCPConnector(limit=concurrency + 2), timeout=timeout
         ) as session:
             stream = await session.get(f"{urls[0]}/api/v1/events", headers=HEADERS)
+            assigned = 0
+            all_assigned = asyncio.Event()
+
+            async def follow() -> None:
+                """Count assignments as the stream reports them (reading it costs the server
+                nothing more); the times are read from the tasks once, at the end."""
+                nonlocal assigned
+                async for line in stream.content:
+                    if line.startswith(b"data:") and b'"status":"assigned"' in line:
+                        assigned += line.count(b'"status":"assigned"')
+                        if assigned >= total:
+                            all_assigned.set()
+
+            follower = asyncio.create_task(follow())
 
             async def worker(w: int) -> None:
                 url = urls[w % len(urls)] + "/api/v1/messages"
@@ -84,12 +99,14 @@ def run_load(urls: list[str], total: int, concurrency: int, run_id: str, wait: b
             await asyncio.gather(*(worker(w) for w in range(concurrency)))
             done = acked
             if wait:
-                # The event stream only says "something changed" (a slow reader may miss some);
-                # the times come from the tasks themselves.
+                # A slow reader may miss events: if the count stalls, the tasks say what is left.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(all_assigned.wait(), 60)
                 done = await assigned_times(session, urls[0])
                 while len(done) < total:
-                    await asyncio.wait_for(stream.content.readline(), 60)
+                    await asyncio.sleep(0.5)  # only after missed events: poll what is stored
                     done = await assigned_times(session, urls[0])
+            follower.cancel()
             stream.close()
         elapsed = max(done.values()) - start_at
         latencies = sorted(done[d] - posted[d] for d in posted)
