@@ -16,7 +16,7 @@ from relaydesk.settings import Settings
 
 if TYPE_CHECKING:
     from router import AgentState, RuleSet
-    from storage.history import AgentSnapshot
+    from storage.assignment import AgentRow
 
 
 class UsageError(ValueError):
@@ -103,15 +103,16 @@ def build_facts(args: argparse.Namespace, at: datetime) -> Any:
     )
 
 
-async def _fetch_agents(url: str) -> list[AgentSnapshot]:
+async def _fetch_assignment_state(url: str) -> tuple[list[AgentRow], dict[str, str]]:
     from storage import history
 
     async with history.read_only(url) as tx:
-        return await history.fetch_agents(tx)
+        return await history.fetch_assignment_state(tx)
 
 
 def rules_test(args: argparse.Namespace, settings: Settings) -> int:
-    from relaydesk.dry_run import agent_states, build_outlook, render_outlook
+    from dialogs.dispatch_plan import build_agent_states
+    from relaydesk.dry_run import build_outlook, render_outlook
     from relaydesk.replay import preview
     from router import decide
     from storage.history import DatabaseUnavailable
@@ -129,16 +130,17 @@ def rules_test(args: argparse.Namespace, settings: Settings) -> int:
     decision = decide(ruleset, facts)
     url = masked_url(settings.database_url)
     agents: list[AgentState] | None = None
+    rr_state: dict[str, str] = {}
     db_error: str | None = None
     try:
-        snapshots = asyncio.run(_fetch_agents(settings.database_url))
+        agent_rows, rr_state = asyncio.run(_fetch_assignment_state(settings.database_url))
     except DatabaseUnavailable as exc:
         db_error = str(exc)
         source = f"no database: {exc}; candidates from {path}"
     else:
-        agents = agent_states(ruleset, snapshots)
+        agents = build_agent_states(ruleset, agent_rows)
         source = f"presence and load from {url}"
-    outlooks = build_outlook(ruleset, decision, facts.channel, at, agents)
+    outlooks = build_outlook(ruleset, decision, facts.channel, at, agents, rr_state)
     if args.json:
         body = {
             "rules_file": str(path),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from router import (
     AgentState,
@@ -18,9 +18,6 @@ from router import (
     explain_choice,
     sla_due_times,
 )
-
-if TYPE_CHECKING:
-    from storage.history import AgentSnapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,25 +62,13 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def agent_states(ruleset: RuleSet, snapshots: Sequence[AgentSnapshot]) -> list[AgentState]:
-    """Accounts that have a routing profile, with presence and load from the database."""
-    states = []
-    for snap in snapshots:
-        profile = ruleset.agents.get(snap.login)
-        if profile is not None:
-            online = snap.status == "online"
-            states.append(
-                AgentState(snap.login, online, profile.capacity, snap.load, profile.skills)
-            )
-    return states
-
-
 def build_outlook(
     ruleset: RuleSet,
     decision: Decision,
     channel: str,
     at: datetime,
     agents: Sequence[AgentState] | None,
+    rr_state: Mapping[str, str] | None = None,
 ) -> list[TaskOutlook]:
     """Each planned task's due times and, with ``agents`` known, who would take it at ``at``."""
     out = []
@@ -100,7 +85,7 @@ def build_outlook(
             waiting = WaitingTask(
                 number, plan.queue, decision.priority, first_due, at, plan.skills, None, channel
             )
-            choice = explain_choice(ruleset, waiting, agents, at)
+            choice = explain_choice(ruleset, waiting, agents, at, rr_state)
             summary = choice_summary(choice)
         out.append(TaskOutlook(number, plan, first_due, resolution_due, choice, summary))
     return out

@@ -21,9 +21,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import aliased
 
-from storage.agents import list_agents
+from storage.assignment import AgentRow, load_agents, load_rr_state
 from storage.db import _JSON, ReadTx
-from storage.queries import agent_loads
 from storage.tables import contacts, decisions, dialogs, messages
 
 
@@ -48,15 +47,6 @@ class StoredInbound:
     contact_tags: frozenset[str]
     contact_attrs: Mapping[str, str]
     decision: Mapping[str, Any] | None
-
-
-@dataclass(frozen=True, slots=True)
-class AgentSnapshot:
-    """An agent account now: presence and open-task load (weight units)."""
-
-    login: str
-    status: str
-    load: float
 
 
 def read_only_engine(url: str) -> AsyncEngine:
@@ -102,14 +92,15 @@ async def read_only(url: str) -> AsyncIterator[ReadTx]:
         await engine.dispose()
 
 
-async def fetch_agents(tx: ReadTx) -> list[AgentSnapshot]:
-    """Every agent account with its presence and current load."""
+async def fetch_assignment_state(tx: ReadTx) -> tuple[list[AgentRow], dict[str, str]]:
+    """What the dispatcher reads: every agent with presence, load and last assignment, and
+    each round-robin queue's last agent."""
     try:
-        rows = await list_agents(tx)
-        loads = await agent_loads(tx)
+        agent_rows = await tx.run_sync(load_agents)
+        rr_state = await tx.run_sync(load_rr_state)
     except SQLAlchemyError as exc:
         raise DatabaseUnavailable(f"cannot read agents (is the schema migrated?): {exc}") from None
-    return [AgentSnapshot(r.login, r.status, loads.get(r.login, 0.0)) for r in rows]
+    return agent_rows, rr_state
 
 
 async def iter_inbound(

@@ -12,6 +12,7 @@ import pytest
 from relaydesk.cli import main
 from storage import Database
 from storage import agents as agent_repo
+from storage.assignment import save_rr_state
 from tests.conftest import BASIC_RULES, ROOT
 
 SHIPPED = ROOT / "rules.yaml"
@@ -162,3 +163,35 @@ def test_assignment_uses_live_presence(
     out = capsys.readouterr().out
     assert expected in out
     assert "presence and load from" in out
+
+
+RR_RULES = """\
+version: 1
+agents: {alice: {capacity: 3}, bob: {capacity: 3}, carol: {capacity: 3}}
+teams: {billing: [alice, bob, carol]}
+queues: {billing: {team: billing, strategy: round_robin}}
+rules:
+  - name: all to billing
+    then: {task: {queue: billing}}
+"""
+
+
+async def _rotation(url: str, last: str) -> None:
+    db = Database(url)
+    try:
+        await db.run_write(save_rr_state, {"billing": last}, datetime.now(UTC))
+    finally:
+        await db.dispose()
+
+
+def test_round_robin_continues_after_the_stored_agent(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The dry run reads the queue's stored rotation: bob took the last task, carol is next."""
+    rules = tmp_path / "rr.yaml"
+    rules.write_text(RR_RULES)
+    asyncio.run(_agents(db_url, {"alice": "online", "bob": "online", "carol": "online"}))
+    asyncio.run(_rotation(db_url, "bob"))
+    args = ["rules", "test", str(rules), "--channel", "api", "--text", "hi", "--db", db_url]
+    assert main(args) == 0
+    assert "-> carol (load 0/3, round robin)" in capsys.readouterr().out
