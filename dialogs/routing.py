@@ -166,6 +166,8 @@ class _BatchPlan:
         ruleset: RuleSet,
         now: datetime,
     ) -> None:
+        # What the rules saw, kept so a replay can decide under the same facts later.
+        seen = {"dialog_tags": sorted(state.tags), "contact_tags": sorted(message.contact_tags)}
         for tag in decision.tags:
             if tag not in state.tags:
                 state.tags.append(tag)
@@ -175,6 +177,7 @@ class _BatchPlan:
         fired = list(decision.matched_rules)
         body["rules"] = fired
         body["reason"] = "matched " + ", ".join(map(repr, fired)) if fired else "no rule matched"
+        body["input"] = seen
         if decision.auto_reply:
             body["auto_reply_status"] = self._auto_reply(message, decision.auto_reply)
         decision_index = len(self.decisions)

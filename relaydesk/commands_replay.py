@@ -25,12 +25,16 @@ def facts_of(message: StoredInbound) -> Any:
     """The facts routing saw, as far as they are stored (see docs/rules.md, "Replay")."""
     from router import Facts
 
+    stored = (message.decision or {}).get("input")
+    seen: dict[str, frozenset[str]] = {}
+    if isinstance(stored, dict):  # decisions stored before this was kept have none
+        seen = {k: frozenset(map(str, v)) for k, v in stored.items() if isinstance(v, list)}
     return Facts(
         channel=message.channel,
         text=message.text,
         kind=message.kind,
-        dialog_tags=message.dialog_tags,  # the dialog's tags now: earlier tags are not stored
-        contact_tags=message.contact_tags,
+        dialog_tags=seen.get("dialog_tags", message.dialog_tags),
+        contact_tags=seen.get("contact_tags", message.contact_tags),
         contact_attrs=message.contact_attrs,
         contact_name=message.contact_name,
         is_first_message=message.is_first,

@@ -167,3 +167,39 @@ def test_replay_without_a_database_exits_1(
     assert main(["rules", "replay", str(new_rules), "--db", f"sqlite+aiosqlite:///{missing}"]) == 1
     assert "no database file" in capsys.readouterr().err
     assert not missing.exists()
+
+
+TAG_ROUTED = """\
+version: 1
+agents: {alice: {capacity: 3}}
+teams: {support: [alice], billing: [alice]}
+queues: {support: {team: support}, billing: {team: billing}}
+rules:
+  - name: mark refunds
+    when: {text: {contains: refund}}
+    then: {tag: refund}
+  - name: refund dialogs
+    when: {tag: refund}
+    then: {task: {queue: billing}}
+  - name: everything
+    then: {task: {queue: support}}
+"""
+
+
+async def test_replay_sees_the_tags_each_message_saw(
+    aiohttp_client: Any, settings: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A dialog's first message was routed before a later one tagged the dialog: replaying the
+    same rules changes nothing, because each decision kept the tags its rules saw."""
+    from relaydesk.app import create_app
+
+    rules = tmp_path / "tags.yaml"
+    rules.write_text(TAG_ROUTED, encoding="utf-8")
+    client = await aiohttp_client(create_app(settings.with_(rules_path=rules), bootstrap_admin=False))
+    for i, text in enumerate(["hello", "refund please"]):
+        body = api_message(f"t{i}", contact="same", text=text)
+        assert (await client.post("/api/v1/messages", json=body, headers=AUTH)).status == 201
+        await client.app[ROUTING].route_all()
+    assert await replay(capsys, str(rules), "--db", settings.database_url, "--json") == 0
+    result = json_out(capsys)
+    assert (result["examined"], result["changed"]) == (2, 0)
