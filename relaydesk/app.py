@@ -16,16 +16,18 @@ from aiohttp import web
 
 from channels.base import StatusUpdate
 from dialogs.dispatch import Dispatcher
-from dialogs.events import EventBus, decode_events
+from dialogs.events import EventBus, VisitorTyping, decode_events
 from dialogs.ingest import Ingestor, utcnow
 from dialogs.model import InboundMessage, IngestResult
 from dialogs.outbox import Outbox, OutboxWorker
 from dialogs.routing import RoutingWorker
 from dialogs.rulebook import Rulebook
 from dialogs.rules_file import RulesWatcher
+from dialogs.signals import Signals
 from dialogs.tasks import TaskEditor
 from inbox.api import OPERATIONS, add_operations, api_auth, public_handlers
 from inbox.api_replies import OUTBOX
+from inbox.api_typing import SIGNALS
 from inbox.auth import hash_password, hash_token, new_password, new_token
 from inbox.context import ROUTING_SERVICES, SERVICES, RoutingServices, Services
 from inbox.errors import Handler, json_errors
@@ -92,8 +94,16 @@ def create_app(
     async def status_update(update: StatusUpdate) -> None:
         await app[OUTBOX].record_status(update)
 
+    async def visitor_typing(dialog_id: int) -> None:
+        await app[SIGNALS].publish([VisitorTyping(dialog_id)])
+
     channels = build_channels(
-        settings, ingest=ingest, status_update=status_update, database=lambda: app[SERVICES].db
+        settings,
+        ingest=ingest,
+        status_update=status_update,
+        database=lambda: app[SERVICES].db,
+        events=lambda: app[SERVICES].bus.stream(),
+        typing=visitor_typing,
     )
     for channel in channels.values():
         for method, path, handler in channel.routes():
@@ -120,6 +130,7 @@ def create_app(
                 dispatcher.wake()
 
         relay = EventRelay(db, on_payload)
+        app[SIGNALS] = Signals(db, relay)
         dispatcher = Dispatcher(
             db, relay, app[RULEBOOK], clock=clock, assignment_timeout=settings.assignment_timeout
         )

@@ -6,7 +6,8 @@ on it fail visibly. Each channel kind adds one builder here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from channels.base import Channel, Ingest, StatusSink
 from relaydesk.settings import Settings, TelegramSettings, WhatsAppSettings
@@ -19,10 +20,18 @@ def build_channels(
     ingest: Ingest,
     status_update: StatusSink,
     database: Callable[[], Database] | None = None,
+    events: Callable[[], AsyncIterator[dict[str, Any]]] | None = None,
+    typing: Callable[[int], Awaitable[None]] | None = None,
 ) -> dict[str, Channel]:
     """The configured channels by kind. `database` returns the app's database once it is open
-    (channels that keep state of their own, like Telegram's seen update ids, use it)."""
+    (channels that keep state of their own, like Telegram's seen update ids, use it).
+    `events` streams the core's live events (the widget pushes replies from them) and
+    `typing` publishes that a visitor is typing in a dialog."""
     channels: dict[str, Channel] = {}
+    if events is not None:  # the widget is always on: it needs no credentials
+        channels["widget"] = build_widget(
+            settings, ingest, database or _own_database(settings.database_url), events, typing
+        )
     telegram = settings.telegram
     if telegram is not None:
         channels["telegram"] = build_telegram(
@@ -67,6 +76,27 @@ def build_telegram(
         api_base=s.api_base,
     )
     return TelegramChannel(config, ingest=ingest, store=TelegramRepository(database))
+
+
+def build_widget(
+    s: Settings,
+    ingest: Ingest,
+    database: Callable[[], Database],
+    events: Callable[[], AsyncIterator[dict[str, Any]]],
+    typing: Callable[[int], Awaitable[None]] | None,
+) -> Channel:
+    from channels.widget import WidgetChannel, WidgetConfig
+    from channels.widget.config import DEFAULT_UPLOAD_TYPES
+    from storage.widget import WidgetRepository
+
+    config = WidgetConfig(
+        origins=s.widget_origins,
+        identity_secret=s.widget_identity_secret,
+        max_upload_bytes=s.widget_max_upload_bytes,
+        upload_types=s.widget_upload_types or DEFAULT_UPLOAD_TYPES,
+    )
+    store = WidgetRepository(database, files_root=s.data_dir / "attachments")
+    return WidgetChannel(config, ingest=ingest, store=store, events=events, typing=typing)
 
 
 def _own_database(url: str) -> Callable[[], Database]:

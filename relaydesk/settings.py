@@ -107,6 +107,11 @@ class Settings:
     secret_key: str | None = None
     admin_password: str | None = None
     widget_origins: tuple[str, ...] = ()
+    # The chat widget: the secret host sites sign their users' ids with (signed identity),
+    # and what a visitor may upload.
+    widget_identity_secret: str | None = None
+    widget_max_upload_bytes: int = 3 * 1024 * 1024
+    widget_upload_types: tuple[str, ...] = ()  # empty: the widget's default list
     max_body_bytes: int = 4 * 1024 * 1024
     reopen_window: timedelta = timedelta(days=7)
     # An assigned task its agent has not taken up (set in_progress) within this much business
@@ -140,6 +145,15 @@ class Settings:
         values["admin_password"] = env.get("RELAYDESK_ADMIN_PASSWORD") or None
         if origins := env.get("RELAYDESK_WIDGET_ORIGINS"):
             values["widget_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
+        values["widget_identity_secret"] = env.get("RELAYDESK_WIDGET_IDENTITY_SECRET") or None
+        if raw := env.get("RELAYDESK_WIDGET_MAX_UPLOAD_BYTES"):
+            values["widget_max_upload_bytes"] = _positive_int(
+                "RELAYDESK_WIDGET_MAX_UPLOAD_BYTES", raw
+            )
+        if raw := env.get("RELAYDESK_WIDGET_UPLOAD_TYPES"):
+            values["widget_upload_types"] = tuple(
+                t.strip().lower() for t in raw.split(",") if t.strip()
+            )
         if raw := env.get("RELAYDESK_MAX_BODY_BYTES"):
             values["max_body_bytes"] = _positive_int("RELAYDESK_MAX_BODY_BYTES", raw)
         if raw := env.get("RELAYDESK_REOPEN_WINDOW_HOURS"):

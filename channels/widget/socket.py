@@ -1,0 +1,279 @@
+"""`GET /widget/ws`: one visitor's live connection.
+
+The first frame is `hello` (who the visitor is, and `since`: the newest message its widget
+already shows). The server answers `welcome` with what the widget is missing, then streams
+new messages. Each visitor message carries a client id that becomes part of the stored
+message's external id: a message sent again after a reconnect or a reload is stored once
+and acknowledged with the original.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from aiohttp import WSMsgType, web
+
+from channels.base import Ingest
+from channels.widget import protocol
+from channels.widget.config import WidgetConfig
+from channels.widget.hub import Hub
+from channels.widget.identity import IdentityRefused, Visitor, resolve_visitor
+from channels.widget.limits import KeyedLimiter
+from channels.widget.store import WidgetStore
+from dialogs.model import ChannelKind, ContactProfile, InboundMessage
+
+log = structlog.get_logger(__name__)
+
+Typing = Callable[[int], Awaitable[None]]  # publishes "the visitor is typing" in a dialog
+SEND_TIMEOUT = 10.0
+TYPING_EVERY = 2.0  # seconds; more frequent typing frames are dropped
+
+
+def external_id(visitor: Visitor, client_id: str) -> str:
+    """The stored message's external id: per visitor, so one visitor's ids never meet another's."""
+    return f"{visitor.address}/{client_id}"
+
+
+def build_inbound(
+    visitor: Visitor,
+    client_id: str,
+    text: str,
+    *,
+    name: str,
+    email: str | None,
+    site: str,
+    attachments: tuple[Any, ...] = (),
+) -> InboundMessage:
+    return InboundMessage(
+        channel=ChannelKind.WIDGET,
+        external_id=external_id(visitor, client_id),
+        contact=ContactProfile(address=visitor.address, name=name, email=email),
+        text=text,
+        kind="file" if attachments and not text else "text",
+        attachments=attachments,
+        thread_key=visitor.address,
+        tags=(f"site:{site}",) if site else (),
+    )
+
+
+class VisitorSocket:
+    """One open socket; the hub pushes to it, its own loop reads the visitor's frames."""
+
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        visitor: Visitor,
+        *,
+        ip: str,
+        site: str,
+        hello: protocol.Hello,
+        deps: SocketDeps,
+    ) -> None:
+        self.ws = ws
+        self.visitor = visitor
+        self.address = visitor.address
+        self.ip = ip
+        self.site = site
+        self.name = hello.name
+        self.email = str(hello.email) if hello.email else None
+        self.since = hello.since
+        self.deps = deps
+        self._send_lock = asyncio.Lock()
+        self._typing_at = 0.0
+        self._dialogs: list[int] = []
+
+    async def push(self, frame: dict[str, Any]) -> None:
+        if self.ws.closed:
+            return
+        try:
+            async with self._send_lock:
+                await asyncio.wait_for(self.ws.send_json(frame), SEND_TIMEOUT)
+        except (TimeoutError, ConnectionError, RuntimeError):
+            # A stalled or vanished peer: drop it; the widget resumes when it reconnects.
+            await self.ws.close()
+
+    async def resume(self) -> None:
+        messages = await self.deps.store.recent_messages(
+            self.address,
+            since=self.since,
+            overlap=self.deps.config.resume_overlap,
+            limit=self.deps.config.history_limit,
+        )
+        for message in messages:
+            await self.push({"type": "message", "message": message})
+
+    async def welcome(self) -> None:
+        self._dialogs = await self.deps.store.thread_dialogs(self.address)
+        self.deps.hub.join(self, self._dialogs)  # before reading, so nothing falls between
+        messages = await self.deps.store.recent_messages(
+            self.address,
+            since=self.since,
+            overlap=self.deps.config.resume_overlap,
+            limit=self.deps.config.history_limit,
+        )
+        await self.push(
+            {
+                "type": "welcome",
+                "visitor": None if self.visitor.signed else self.address,
+                "messages": messages,
+                "heartbeat": self.deps.config.heartbeat,
+            }
+        )
+
+    async def handle(self, frame: protocol.ClientFrame) -> None:
+        if isinstance(frame, protocol.Message):
+            await self._message(frame)
+        elif isinstance(frame, protocol.Ping):
+            await self.push({"type": "pong"})
+        elif isinstance(frame, protocol.Typing):
+            await self._typing()
+        elif isinstance(frame, protocol.Identify):
+            await self._identify(frame)
+        else:
+            await self.push(protocol.build_error("bad_frame", "hello was already sent"))
+
+    async def _message(self, frame: protocol.Message) -> None:
+        wait = max(self.deps.visitor_limiter.take(self.address), self.deps.ip_limiter.take(self.ip))
+        if wait > 0:
+            log.info("widget_rate_limited", visitor=self.address)
+            await self.push(
+                protocol.build_error(
+                    "rate_limited",
+                    "too many messages; sent again shortly",
+                    client_id=frame.client_id,
+                    retry_after=round(wait, 2),
+                )
+            )
+            return
+        inbound = build_inbound(
+            self.visitor,
+            frame.client_id,
+            frame.text,
+            name=self.name,
+            email=self.email,
+            site=self.site,
+        )
+        result = await self.deps.ingest(inbound)
+        self.deps.hub.add_dialog(self.address, result.dialog_id)
+        if result.dialog_id not in self._dialogs:
+            self._dialogs.append(result.dialog_id)
+        stored = await self.deps.store.messages_by_id([result.message_id])
+        await self.push(
+            {
+                "type": "ack",
+                "client_id": frame.client_id,
+                "duplicate": result.duplicate,
+                "message": stored[0] if stored else None,
+            }
+        )
+
+    async def _typing(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if self.deps.typing is None or not self._dialogs or now - self._typing_at < TYPING_EVERY:
+            return
+        self._typing_at = now
+        await self.deps.typing(self._dialogs[-1])
+
+    async def _identify(self, frame: protocol.Identify) -> None:
+        self.name = frame.name or self.name
+        self.email = str(frame.email) if frame.email else self.email
+        contact_id = await self.deps.store.save_profile(
+            self.address, name=self.name, email=self.email
+        )
+        log.info("widget_visitor_identified", visitor=self.address, contact_id=contact_id)
+        await self.push({"type": "identified", "name": self.name, "email": self.email})
+
+
+class SocketDeps:
+    """What every socket shares: the core's callbacks, storage, the hub and the limiters."""
+
+    def __init__(
+        self,
+        config: WidgetConfig,
+        *,
+        ingest: Ingest,
+        store: WidgetStore,
+        hub: Hub,
+        typing: Typing | None,
+    ) -> None:
+        self.config = config
+        self.ingest = ingest
+        self.store = store
+        self.hub = hub
+        self.typing = typing
+        self.visitor_limiter = KeyedLimiter(config.visitor_rate)
+        self.ip_limiter = KeyedLimiter(config.ip_rate)
+        self.connect_limiter = KeyedLimiter(config.connect_rate)
+
+
+async def serve_socket(request: web.Request, deps: SocketDeps, site: str) -> web.WebSocketResponse:
+    """Run one upgraded connection until it closes (the origin was checked by the caller)."""
+    ip = request.remote or "unknown"
+    ws = web.WebSocketResponse(
+        heartbeat=deps.config.heartbeat, max_msg_size=protocol.MAX_FRAME_BYTES
+    )
+    await ws.prepare(request)
+    socket = await _greet(ws, deps, ip, site)
+    if socket is None:
+        return ws
+    with structlog.contextvars.bound_contextvars(visitor=socket.address):
+        log.info("widget_connected", signed=socket.visitor.signed)
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    await socket.push(protocol.build_error("bad_frame", "frames are JSON text"))
+                    continue
+                try:
+                    frame = protocol.parse_frame(msg.data)
+                except protocol.BadFrame as exc:
+                    await socket.push(protocol.build_error("bad_frame", exc.message))
+                    continue
+                await socket.handle(frame)
+        finally:
+            deps.hub.leave(socket)
+            log.info("widget_disconnected")
+    return ws
+
+
+async def _greet(
+    ws: web.WebSocketResponse, deps: SocketDeps, ip: str, site: str
+) -> VisitorSocket | None:
+    """Read the hello frame and answer welcome; None (and the socket closed) when refused."""
+    try:
+        msg = await ws.receive(timeout=deps.config.heartbeat)
+    except TimeoutError:
+        await _refuse(ws, "bad_frame", "send hello first")
+        return None
+    if msg.type != WSMsgType.TEXT:
+        await _refuse(ws, "bad_frame", "send hello first")
+        return None
+    try:
+        frame = protocol.parse_frame(msg.data)
+        if not isinstance(frame, protocol.Hello):
+            raise protocol.BadFrame("the first frame must be hello")
+        visitor = resolve_visitor(
+            visitor_id=frame.visitor,
+            user_id=frame.user_id,
+            user_hash=frame.user_hash,
+            identity_secret=deps.config.identity_secret,
+        )
+    except protocol.BadFrame as exc:
+        await _refuse(ws, "bad_frame", exc.message)
+        return None
+    except IdentityRefused as exc:
+        log.info("widget_identity_refused", code=exc.code)
+        await _refuse(ws, exc.code, exc.message)
+        return None
+    socket = VisitorSocket(ws, visitor, ip=ip, site=site, hello=frame, deps=deps)
+    await socket.welcome()
+    return socket
+
+
+async def _refuse(ws: web.WebSocketResponse, code: str, message: str) -> None:
+    with contextlib.suppress(ConnectionError, RuntimeError):
+        await ws.send_json(protocol.build_error(code, message))
+    await ws.close(code=4400, message=code.encode())
