@@ -14,7 +14,7 @@ from typing import TextIO
 import structlog
 from aiohttp import web
 
-from channels.base import StatusUpdate
+from channels.base import Channel, StatusUpdate
 from dialogs.dispatch import Dispatcher
 from dialogs.events import EventBus, VisitorTyping, decode_events
 from dialogs.ingest import Ingestor, utcnow
@@ -44,6 +44,7 @@ log = structlog.get_logger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 ROUTING = web.AppKey("routing", RoutingWorker)
 RULEBOOK = web.AppKey("rulebook", Rulebook)
+CHANNELS = web.AppKey("channels", dict[str, Channel])
 
 # The shipped default, used when the configured rules file is the default and is absent.
 PACKAGED_RULES = Path(__file__).resolve().parent.parent / "rules.yaml"
@@ -108,6 +109,16 @@ def create_app(
     for channel in channels.values():
         for method, path, handler in channel.routes():
             app.router.add_route(method, path, handler)
+    app[CHANNELS] = channels
+
+    async def close_live_connections(app: web.Application) -> None:
+        """Close channels' open sockets (the widget's) so a shutdown does not wait on them."""
+        for channel in channels.values():
+            close = getattr(channel, "close_connections", None)
+            if close is not None:
+                await close()
+
+    app.on_shutdown.append(close_live_connections)
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         db = Database(settings.database_url)

@@ -71,6 +71,9 @@ class WidgetChannel:
     async def stop(self) -> None:
         await self.hub.stop()
 
+    async def close_connections(self) -> None:
+        await self.hub.disconnect_all()
+
     async def send(self, message: OutboundMessage) -> SendReceipt:
         return SendReceipt(external_id=f"widget:{message.message_id}")
 

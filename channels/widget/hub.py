@@ -25,6 +25,8 @@ EventSource = Callable[[], AsyncIterator[dict[str, Any]]]
 class Subscriber(Protocol):
     address: str
 
+    async def close(self) -> None: ...
+
     async def push(self, frame: dict[str, Any]) -> None: ...
 
     async def resume(self) -> None:
@@ -72,6 +74,13 @@ class Hub:
     @property
     def sockets(self) -> int:
         return sum(len(s) for s in self._by_address.values())
+
+    async def disconnect_all(self) -> None:
+        """Close every socket (server going down): widgets reconnect, to another process if
+        there is one, and resume from their last message."""
+        for subs in list(self._by_address.values()):
+            for sub in list(subs):
+                await sub.close()
 
     async def _run(self) -> None:
         async for event in self._events():

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from channels.base import Ingest
 from channels.widget import protocol
@@ -95,6 +95,9 @@ class VisitorSocket:
         except (TimeoutError, ConnectionError, RuntimeError):
             # A stalled or vanished peer: drop it; the widget resumes when it reconnects.
             await self.ws.close()
+
+    async def close(self) -> None:
+        await self.ws.close(code=WSCloseCode.SERVICE_RESTART, message=b"server restarting")
 
     async def resume(self) -> None:
         messages = await self.deps.store.recent_messages(

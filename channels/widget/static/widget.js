@@ -68,37 +68,37 @@
     ":host{all:initial}" +
     "*{box-sizing:border-box;font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif}" +
     ".bubble{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;" +
-    "background:#2563eb;color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000;font-size:24px}" +
+    "background:#2563eb;color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000;display:flex;align-items:center;justify-content:center}" +
     ".panel{position:fixed;right:20px;bottom:88px;width:360px;max-width:calc(100vw - 40px);height:520px;" +
     "max-height:calc(100vh - 110px);background:#fff;color:#111;border-radius:14px;display:none;flex-direction:column;" +
     "box-shadow:0 10px 40px rgba(0,0,0,.25);overflow:hidden;z-index:2147483000}" +
     ".panel.open{display:flex}" +
     "header{background:#2563eb;color:#fff;padding:12px 14px;display:flex;align-items:center;gap:8px}" +
-    "header b{flex:1;font-weight:600}header button{background:none;border:0;color:#fff;cursor:pointer}" +
+    "header b{flex:1;font-weight:600}header button{background:none;border:0;color:#fff;cursor:pointer;display:flex;padding:2px}" +
     ".status{font-size:12px;padding:4px 14px;background:#fef3c7;color:#92400e;display:none}" +
     ".status.on{display:block}" +
     ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:6px;background:#f8fafc}" +
     ".msg{max-width:80%;padding:8px 10px;border-radius:12px;white-space:pre-wrap;word-wrap:break-word}" +
     ".msg.in{align-self:flex-end;background:#2563eb;color:#fff;border-bottom-right-radius:4px}" +
     ".msg.out{align-self:flex-start;background:#e5e7eb;color:#111;border-bottom-left-radius:4px}" +
-    ".msg.pending{opacity:.6}.msg a{color:inherit}.msg small{display:block;font-size:11px;opacity:.75}" +
+    ".msg.pending{opacity:.6}.msg a{color:inherit}.msg a.file{text-decoration:underline}.msg small{display:block;font-size:11px;opacity:.75}" +
     ".note{align-self:center;color:#6b7280;font-size:12px;text-align:center}" +
     ".typing{font-size:12px;color:#6b7280;padding:0 14px;height:18px}" +
     "form.send{display:flex;gap:6px;padding:8px;border-top:1px solid #e5e7eb}" +
     "textarea{flex:1;resize:none;border:1px solid #d1d5db;border-radius:8px;padding:6px 8px;height:38px}" +
     "button.primary{background:#2563eb;color:#fff;border:0;border-radius:8px;padding:0 12px;cursor:pointer}" +
-    "label.attach{cursor:pointer;padding:8px 4px;font-size:18px}label.attach input{display:none}" +
+    "label.attach{cursor:pointer;padding:8px 4px;display:flex;align-items:center}label.attach input{display:none}" +
     "form.contact{display:none;padding:10px 14px;gap:6px;flex-direction:column;border-bottom:1px solid #e5e7eb}" +
     "form.contact.open{display:flex}form.contact input{border:1px solid #d1d5db;border-radius:6px;padding:6px}" +
     "</style>" +
-    "<button class='bubble' part='bubble' type='button'>💬</button>" +
+    "<button class='bubble' part='bubble' type='button'><svg viewBox='0 0 24 24' width='26' height='26' fill='currentColor' aria-hidden='true'><path d='M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z'/></svg></button>" +
     "<section class='panel' role='dialog'>" +
-    "<header><b class='title'></b><button type='button' class='who'>👤</button>" +
+    "<header><b class='title'></b><button type='button' class='who'><svg viewBox='0 0 24 24' width='18' height='18' fill='currentColor' aria-hidden='true'><circle cx='12' cy='8' r='4'/><path d='M4 21a8 8 0 0 1 16 0z'/></svg></button>" +
     "<button type='button' class='close'>✕</button></header>" +
     "<form class='contact'><input name='name' maxlength='200'><input name='email' type='email' maxlength='320'>" +
     "<button class='primary' type='submit'></button></form>" +
     "<div class='status'></div><div class='log' aria-live='polite'></div><div class='typing'></div>" +
-    "<form class='send'><label class='attach'>📎<input type='file'></label>" +
+    "<form class='send'><label class='attach'><svg viewBox='0 0 24 24' width='20' height='20' fill='none' stroke='#4b5563' stroke-width='2' stroke-linecap='round' aria-hidden='true'><path d='M21 11l-8.5 8.5a5 5 0 0 1-7-7L14 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 7'/></svg><input type='file'></label>" +
     "<textarea name='text' rows='1'></textarea><button class='primary' type='submit'></button></form>" +
     "</section>";
   function $(sel) { return root.querySelector(sel); }
@@ -143,7 +143,8 @@
       a.href = fileUrl(f);
       a.target = "_blank";
       a.rel = "noopener";
-      a.textContent = "📄 " + f.filename;
+      a.textContent = f.filename;
+      a.className = "file";
       if (m.text) el.appendChild(document.createElement("br"));
       el.appendChild(a);
     });
