@@ -29,7 +29,7 @@ XSS = '<img src=x onerror="window.__xss=1">'
 HOST_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>
 <style>*{{color:red!important;font-size:40px!important}}</style></head>
 <body><h1>A shop on another origin</h1>
-<script src="{widget}/widget.js" data-site="shop" data-lang="en" data-open async></script>
+<script src="{widget}/widget.js" data-site="shop" {lang} data-open async></script>
 </body></html>"""
 
 
@@ -41,9 +41,14 @@ async def browser() -> AsyncIterator[Browser]:
         await chromium.close()
 
 
-async def serve_host_page(aiohttp_server: Any, widget: dict[str, str]) -> TestServer:
+async def serve_host_page(
+    aiohttp_server: Any, widget: dict[str, str], lang: str = "en"
+) -> TestServer:
+    """A page on another origin (another port) that embeds the widget of `widget["url"]`."""
+
     async def page(_request: web.Request) -> web.Response:
-        return web.Response(text=HOST_PAGE.format(widget=widget["url"]), content_type="text/html")
+        text = HOST_PAGE.format(widget=widget["url"], lang=f'data-lang="{lang}"' if lang else "")
+        return web.Response(text=text, content_type="text/html")
 
     host_app = web.Application()
     host_app.router.add_get("/", page)
@@ -151,3 +156,56 @@ async def test_demo_page_of_a_bare_server_chats(browser: Browser, tmp_path: Path
             dialog = await widget_dialog(api, server.url)
         assert [m["text"] for m in dialog["messages"]] == ["Привет из демо"]
         await page.close()
+
+
+async def test_russian_visitor_attaches_a_file_leaves_an_email_and_sees_typing(
+    aiohttp_server: Any, browser: Browser, settings: Settings, tmp_path: Path
+) -> None:
+    """A browser in Russian gets the Russian widget; a picture goes up through the paperclip and
+    comes back as a link; an oversize file is refused with a message; the contact form stores
+    the email; the agent's typing shows."""
+    widget: dict[str, str] = {}
+    host = await serve_host_page(aiohttp_server, widget, lang="")
+    host_origin = f"http://{host.host}:{host.port}"
+    app = create_app(
+        settings.with_(widget_origins=(host_origin,), widget_max_upload_bytes=1024),
+        bootstrap_admin=False,
+    )
+    server: TestServer = await aiohttp_server(app)
+    base = widget["url"] = f"http://{server.host}:{server.port}"
+    context = await browser.new_context(locale="ru-RU")
+    page = await context.new_page()
+    await page.goto(host_origin)
+    await expect(page.locator(".title")).to_have_text("Напишите нам")
+    await send(page, "Здравствуйте")
+    await expect(page.locator(".msg.in:not(.pending)")).to_have_count(1)
+
+    picture = tmp_path / "screen.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    await page.locator("label.attach input").set_input_files(str(picture))
+    await expect(page.locator("a.file")).to_have_text("screen.png")
+    href = await page.locator("a.file").get_attribute("href")
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048)
+    await page.locator("label.attach input").set_input_files(str(big))
+    await expect(page.locator(".note").last).to_contain_text("Не удалось отправить файл")
+
+    await page.locator(".who").click()
+    await page.locator("form.contact input[name=name]").fill("Анна")
+    await page.locator("form.contact input[name=email]").fill("anna@example.com")
+    await page.locator("form.contact button").click()
+    async with aiohttp.ClientSession() as api:
+        assert href is not None
+        async with api.get(href) as r:
+            assert r.status == 200 and (await r.read()).startswith(b"\x89PNG")
+        dialog = await widget_dialog(api, base)
+        async with api.post(f"{base}/api/v1/dialogs/{dialog['id']}/typing", headers=AUTH) as r:
+            assert r.status == 204
+        await expect(page.locator(".typing")).to_have_text("Оператор печатает…")
+        await expect(page.locator(".note").last).to_have_text("Спасибо, теперь мы вас узнаем.")
+        dialog = await widget_dialog(api, base)
+        assert dialog["contact"]["email"] == "anna@example.com"
+        assert [
+            m["attachments"][0]["filename"] for m in dialog["messages"] if m["attachments"]
+        ] == ["screen.png"]
+    await context.close()

@@ -239,6 +239,8 @@
     } else if (f.type === "ack") {
       settle(f.client_id);
       if (f.message) show(f.message);
+    } else if (f.type === "identified") {
+      note(t.saved);
     } else if (f.type === "typing") {
       typingLine.textContent = t.typing;
       clearTimeout(typingTimer);
@@ -307,7 +309,6 @@
     if (profile.email) frame.email = profile.email;
     send(frame);
     contactForm.classList.remove("open");
-    note(t.saved);
   });
   $(".who").addEventListener("click", function () { contactForm.classList.toggle("open"); });
   function setOpen(open) {
