@@ -87,6 +87,7 @@ def build_widget(
 ) -> Channel:
     from channels.widget import WidgetChannel, WidgetConfig
     from channels.widget.config import DEFAULT_UPLOAD_TYPES
+    from channels.widget.limits import Rate
     from storage.widget import WidgetRepository
 
     config = WidgetConfig(
@@ -94,6 +95,9 @@ def build_widget(
         identity_secret=s.widget_identity_secret,
         max_upload_bytes=s.widget_max_upload_bytes,
         upload_types=s.widget_upload_types or DEFAULT_UPLOAD_TYPES,
+        visitor_rate=Rate(s.widget_visitor_rate, burst=max(1, round(s.widget_visitor_rate * 10))),
+        ip_rate=Rate(s.widget_ip_rate, burst=max(1, round(s.widget_ip_rate * 8))),
+        connect_rate=Rate(s.widget_ip_rate / 5, burst=max(1, round(s.widget_ip_rate * 4))),
     )
     store = WidgetRepository(database, files_root=s.data_dir / "attachments")
     return WidgetChannel(config, ingest=ingest, store=store, events=events, typing=typing)

@@ -62,7 +62,7 @@ class WidgetChannel:
             ("GET", "/widget/ws", self.socket),
             ("POST", "/widget/upload", self.upload),
             ("OPTIONS", "/widget/upload", self.preflight),
-            ("GET", r"/widget/files/{id:\d+}", self.file),
+            ("GET", r"/widget/files/{id:\d{1,18}}", self.file),
         )
 
     async def start(self) -> None:

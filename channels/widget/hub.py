@@ -40,6 +40,7 @@ class Hub:
         self._events = events
         self._by_address: dict[str, set[Subscriber]] = {}
         self._address_of: dict[int, str] = {}  # dialog id -> visitor address, for live ones
+        self._dialogs_of: dict[str, set[int]] = {}
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -54,11 +55,12 @@ class Hub:
     def join(self, subscriber: Subscriber, dialog_ids: list[int]) -> None:
         self._by_address.setdefault(subscriber.address, set()).add(subscriber)
         for dialog_id in dialog_ids:
-            self._address_of[dialog_id] = subscriber.address
+            self.add_dialog(subscriber.address, dialog_id)
 
     def add_dialog(self, address: str, dialog_id: int) -> None:
         if address in self._by_address:
             self._address_of[dialog_id] = address
+            self._dialogs_of.setdefault(address, set()).add(dialog_id)
 
     def leave(self, subscriber: Subscriber) -> None:
         subs = self._by_address.get(subscriber.address)
@@ -67,9 +69,8 @@ class Hub:
         subs.discard(subscriber)
         if not subs:
             del self._by_address[subscriber.address]
-            self._address_of = {
-                d: a for d, a in self._address_of.items() if a != subscriber.address
-            }
+            for dialog_id in self._dialogs_of.pop(subscriber.address, ()):
+                self._address_of.pop(dialog_id, None)
 
     @property
     def sockets(self) -> int:
@@ -102,7 +103,7 @@ class Hub:
             dialog_id = int(event["dialog_id"])
             address = await self._store.dialog_thread(dialog_id)
             if address is not None and address in self._by_address:
-                self._address_of[dialog_id] = address
+                self.add_dialog(address, dialog_id)
                 for sub in list(self._by_address.get(address, ())):
                     await sub.resume()
         elif kind == "agent_typing":

@@ -216,8 +216,9 @@ class SocketDeps:
 async def serve_socket(request: web.Request, deps: SocketDeps, site: str) -> web.WebSocketResponse:
     """Run one upgraded connection until it closes (the origin was checked by the caller)."""
     ip = request.remote or "unknown"
+    # Frames over MAX_FRAME_BYTES get a bad_frame error; only far larger ones end the socket.
     ws = web.WebSocketResponse(
-        heartbeat=deps.config.heartbeat, max_msg_size=protocol.MAX_FRAME_BYTES
+        heartbeat=deps.config.heartbeat, max_msg_size=4 * protocol.MAX_FRAME_BYTES
     )
     await ws.prepare(request)
     socket = await _greet(ws, deps, ip, site)

@@ -122,6 +122,7 @@ async def test_notes_are_never_shown_to_the_visitor(wclient: TestClient, connect
         ('{"type": "message", "client_id": "bad id!", "text": "hi"}', "client_id"),
         ('{"type": "message", "client_id": "c_extra-key", "text": "hi", "x": 1}', "x"),
         ('{"type": "hello"}', "hello was already sent"),
+        ('{"type": "ping", "pad": "' + "x" * 20000 + '"}', "larger than"),
     ],
     ids=[
         "not-json",
@@ -131,6 +132,7 @@ async def test_notes_are_never_shown_to_the_visitor(wclient: TestClient, connect
         "bad-client-id",
         "extra-key",
         "second-hello",
+        "frame-too-large",
     ],
 )
 async def test_bad_frames_get_an_error_and_the_socket_stays(
