@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import aiohttp
 from aiohttp import BodyPartReader, web
 
 from channels.widget.config import WidgetConfig
@@ -88,6 +89,19 @@ async def read_upload(request: web.Request, config: WidgetConfig) -> UploadForm:
     """The form, with the file checked against the size and type limits."""
     if not request.content_type.startswith("multipart/form-data"):
         raise UploadRefused(415, "unsupported_media_type", "send multipart/form-data")
+    try:
+        return await _read_form(request, config)
+    except (
+        ValueError,
+        AssertionError,
+        aiohttp.ClientPayloadError,
+        aiohttp.http.HttpProcessingError,
+    ):
+        # aiohttp's multipart reader says "malformed" with these (it asserts on some framing).
+        raise UploadRefused(400, "bad_request", "the multipart body is malformed") from None
+
+
+async def _read_form(request: web.Request, config: WidgetConfig) -> UploadForm:
     form = UploadForm()
     reader = await request.multipart()
     async for part in reader:

@@ -144,3 +144,29 @@ async def test_upload_needs_an_allowed_origin_and_a_visitor(
         "/widget/upload", json={"file": "x"}, headers={"Origin": origin_of(wclient)}
     )
     assert r.status == 415
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data", b"no boundary"),
+        ("multipart/form-data; boundary=zz", b"garbage"),
+        (
+            "multipart/form-data; boundary=zz",
+            b'--zz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+            b"Content-Type: text/plain\r\n\r\ncut short",
+        ),
+    ],
+    ids=["no-boundary", "garbage", "truncated"],
+)
+async def test_malformed_multipart_is_a_400(
+    wclient: TestClient, content_type: str, body: bytes
+) -> None:
+    """A body that is not valid multipart gets a JSON 400, not a server error."""
+    r = await wclient.post(
+        "/widget/upload",
+        data=body,
+        headers={"Origin": origin_of(wclient), "Content-Type": content_type},
+    )
+    assert r.status == 400
+    assert (await r.json())["error"]["code"] == "bad_request"
