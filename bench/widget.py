@@ -131,7 +131,8 @@ async def load_widget(url: str, total: int, concurrency: int, run_id: str) -> di
         async def visitor(v: int, ws: aiohttp.ClientWebSocketResponse) -> None:
             nonlocal errors
             for i in range(per_visitor[v]):
-                frame = {"type": "message", "client_id": f"c_{run_id}-{v}-{i}", "text": TEXT}
+                cid = f"c_{run_id}-{v:04d}-{i:06d}"
+                frame = {"type": "message", "client_id": cid, "text": TEXT}
                 t0 = time.perf_counter()
                 await ws.send_json(frame)
                 while True:

@@ -27,6 +27,8 @@ class Subscriber(Protocol):
 
     async def close(self) -> None: ...
 
+    def has_seen(self, message_id: int) -> bool: ...
+
     async def push(self, frame: dict[str, Any]) -> None: ...
 
     async def resume(self) -> None:
@@ -94,9 +96,16 @@ class Hub:
         kind = event.get("type")
         if kind == "message_received" and event.get("direction") in ("in", "out"):
             address = self._address_of.get(int(event["dialog_id"]))
-            if address is not None:
-                for message in await self._store.messages_by_id([int(event["message_id"])]):
-                    await self._push(address, {"type": "message", "message": message})
+            message_id = int(event["message_id"])
+            subs = self._by_address.get(address or "", set())
+            # A visitor's message was acknowledged to the socket that sent it: read it only
+            # for the visitor's other sockets (tabs, devices), if there are any.
+            if address is not None and any(not sub.has_seen(message_id) for sub in subs):
+                for message in await self._store.messages_by_id([message_id]):
+                    frame = {"type": "message", "message": message}
+                    for sub in list(subs):
+                        if not sub.has_seen(message_id):
+                            await sub.push(frame)
         elif kind == "dialog_updated" and event.get("created") and self._by_address:
             # A visitor's new dialog (another tab, another process): its first message's
             # event came just before this one, so read the thread's latest again.

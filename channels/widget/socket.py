@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -85,6 +86,7 @@ class VisitorSocket:
         self._send_lock = asyncio.Lock()
         self._typing_at = 0.0
         self._dialogs: list[int] = []
+        self._acked: deque[int] = deque(maxlen=64)  # ids of its own messages, acknowledged
 
     async def push(self, frame: dict[str, Any]) -> None:
         if self.ws.closed:
@@ -164,15 +166,32 @@ class VisitorSocket:
         self.deps.hub.add_dialog(self.address, result.dialog_id)
         if result.dialog_id not in self._dialogs:
             self._dialogs.append(result.dialog_id)
-        stored = await self.deps.store.messages_by_id([result.message_id])
+        self._acked.append(result.message_id)
+        if result.duplicate:  # stored before, perhaps with other text: show what is stored
+            stored = await self.deps.store.messages_by_id([result.message_id])
+            message = stored[0] if stored else None
+        else:  # just stored from this frame: no need to read it back
+            message = {
+                "id": result.message_id,
+                "dialog_id": result.dialog_id,
+                "direction": "in",
+                "text": frame.text,
+                "client_id": frame.client_id,
+                "attachments": [],
+                "created_at": None,  # the widget resumes from the newest time it was given
+            }
         await self.push(
             {
                 "type": "ack",
                 "client_id": frame.client_id,
                 "duplicate": result.duplicate,
-                "message": stored[0] if stored else None,
+                "message": message,
             }
         )
+
+    def has_seen(self, message_id: int) -> bool:
+        """Whether this socket was already sent the message (its own, acknowledged)."""
+        return message_id in self._acked
 
     async def _typing(self) -> None:
         now = asyncio.get_running_loop().time()

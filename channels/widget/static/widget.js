@@ -156,7 +156,7 @@
     fill(el, m);
     shown[m.id] = el;
     if (!el.parentNode) log.appendChild(el);
-    if (!newest || Date.parse(m.created_at) > Date.parse(newest)) newest = m.created_at;
+    if (m.created_at && (!newest || Date.parse(m.created_at) > Date.parse(newest))) newest = m.created_at;
     log.scrollTop = log.scrollHeight;
   }
   function showPending(p) {

@@ -84,14 +84,28 @@ async def test_resume_returns_what_was_missed_and_history_on_reload(
     v = await connect()
     ack = await v.say("c_before-drop", "first")
     visitor, dialog_id = v.welcome["visitor"], ack["message"]["dialog_id"]
+    seen = await reply(wclient, dialog_id, "seen live")
+    frame = await v.next("message")
+    while frame["message"]["id"] != seen["id"]:
+        frame = await v.next("message")
     await v.close()
     missed = await reply(wclient, dialog_id, "answered while you were away")
-    resumed = await connect(visitor=visitor, since=ack["message"]["created_at"])
+    resumed = await connect(visitor=visitor, since=frame["message"]["created_at"])
     assert missed["id"] in [m["id"] for m in resumed.welcome["messages"]]
     reloaded = await connect(visitor=visitor)
     ids = [m["id"] for m in reloaded.welcome["messages"]]
-    assert ids == [ack["message"]["id"], missed["id"]]
-    assert [m["direction"] for m in reloaded.welcome["messages"]] == ["in", "out"]
+    assert ids == [ack["message"]["id"], seen["id"], missed["id"]]
+    assert [m["direction"] for m in reloaded.welcome["messages"]] == ["in", "out", "out"]
+
+
+async def test_a_visitors_other_tab_sees_its_messages(connect: Connect) -> None:
+    """A message written in one tab appears live in the visitor's other tab."""
+    first = await connect()
+    second = await connect(visitor=first.welcome["visitor"])
+    ack = await first.say("c_other-tab1", "written in tab one")
+    frame = await second.next("message")
+    assert frame["message"]["id"] == ack["message"]["id"]
+    assert frame["message"]["client_id"] == "c_other-tab1"
 
 
 async def test_notes_are_never_shown_to_the_visitor(wclient: TestClient, connect: Connect) -> None:
