@@ -30,7 +30,12 @@ def build_channels(
     channels: dict[str, Channel] = {}
     if events is not None:  # the widget is always on: it needs no credentials
         channels["widget"] = build_widget(
-            settings, ingest, database or _own_database(settings.database_url), events, typing
+            settings,
+            ingest,
+            status_update,
+            database or _own_database(settings.database_url),
+            events,
+            typing,
         )
     telegram = settings.telegram
     if telegram is not None:
@@ -81,6 +86,7 @@ def build_telegram(
 def build_widget(
     s: Settings,
     ingest: Ingest,
+    status_update: StatusSink,
     database: Callable[[], Database],
     events: Callable[[], AsyncIterator[dict[str, Any]]],
     typing: Callable[[int], Awaitable[None]] | None,
@@ -100,7 +106,14 @@ def build_widget(
         connect_rate=Rate(s.widget_ip_rate / 5, burst=max(1, round(s.widget_ip_rate * 4))),
     )
     store = WidgetRepository(database, files_root=s.data_dir / "attachments")
-    return WidgetChannel(config, ingest=ingest, store=store, events=events, typing=typing)
+    return WidgetChannel(
+        config,
+        ingest=ingest,
+        store=store,
+        events=events,
+        typing=typing,
+        status_update=status_update,
+    )
 
 
 def _own_database(url: str) -> Callable[[], Database]:

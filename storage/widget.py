@@ -1,6 +1,10 @@
 """What the chat widget reads and changes besides ingesting: a visitor's thread, its history,
 the files in it, and the visitor's name and email (which may merge it with a known contact).
 
+A visitor sees its own messages once stored, and an agent's reply once the outbox has
+sent it (handed it to the widget channel): the reply's `sent_at` is when it became visible,
+which is where a resuming widget picks up, whatever order the ids were given in.
+
 A widget visitor's address (`contact_identities.address`) is also the `thread_key` of its
 dialogs: a visitor's conversation stays its own even after its email joins it to a contact
 who writes from elsewhere, and a visitor is shown only its own thread, never the contact's
@@ -14,16 +18,21 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 
-from dialogs.model import ChannelKind, Direction
+from dialogs.model import ChannelKind, Direction, MessageStatus
 from storage.db import Database, ReadTx, WriteTx
 from storage.files import blob_path
 from storage.queries import iso
 from storage.tables import attachments, contact_identities, contacts, dialogs, messages
 
 _CHANNEL = ChannelKind.WIDGET.value
-_VISIBLE = (Direction.IN.value, Direction.OUT.value)  # notes are for agents only
+_SENT = (MessageStatus.SENT.value, MessageStatus.DELIVERED.value, MessageStatus.READ.value)
+# Notes are for agents only; replies show once sent.
+_VISIBLE: ColumnElement[bool] = or_(
+    messages.c.direction == Direction.IN.value,
+    and_(messages.c.direction == Direction.OUT.value, messages.c.status.in_(_SENT)),
+)
 
 
 class WidgetRepository:
@@ -46,20 +55,19 @@ class WidgetRepository:
     async def recent_messages(
         self, address: str, *, since: datetime | None, overlap: timedelta, limit: int
     ) -> list[dict[str, Any]]:
-        """The visitor's messages stored from `since - overlap` on (the last `limit` of them).
+        """The visitor's messages visible from `since - overlap` on (the last `limit` of them).
 
-        The overlap covers writers that committed out of id order; the widget drops the ids
-        it already shows.
+        The overlap covers writers that committed later than the time they wrote down; the
+        widget drops the ids it already shows.
         """
         async with self._db.read() as tx:
             dialog_ids = await _thread_dialogs(tx, address)
             if not dialog_ids:
                 return []
-            stmt = select(messages).where(
-                messages.c.dialog_id.in_(dialog_ids), messages.c.direction.in_(_VISIBLE)
-            )
+            stmt = select(messages).where(messages.c.dialog_id.in_(dialog_ids), _VISIBLE)
             if since is not None:
-                stmt = stmt.where(messages.c.created_at >= since - overlap)
+                visible_at = func.coalesce(messages.c.sent_at, messages.c.created_at)
+                stmt = stmt.where(visible_at >= since - overlap)
             rows = list(await tx.execute(stmt.order_by(messages.c.id.desc()).limit(limit)))
             rows.reverse()
             return await _with_files(tx, rows)
@@ -73,7 +81,7 @@ class WidgetRepository:
                     .where(
                         messages.c.id.in_(list(ids)),
                         messages.c.channel == _CHANNEL,
-                        messages.c.direction.in_(_VISIBLE),
+                        _VISIBLE,
                     )
                     .order_by(messages.c.id)
                 )
@@ -105,7 +113,7 @@ class WidgetRepository:
                     .where(
                         attachments.c.id == attachment_id,
                         messages.c.dialog_id.in_(dialog_ids),
-                        messages.c.direction.in_(_VISIBLE),
+                        _VISIBLE,
                     )
                 )
             ).first()
@@ -118,6 +126,24 @@ class WidgetRepository:
                     blob_path(self._files_root, row.sha256),
                 )
             )
+
+    async def unread_replies(self, address: str, *, up_to: int) -> list[int]:
+        """Sent replies in the visitor's thread, up to id `up_to`, not yet marked read."""
+        async with self._db.read() as tx:
+            dialog_ids = await _thread_dialogs(tx, address)
+            if not dialog_ids:
+                return []
+            rows = await tx.execute(
+                select(messages.c.id)
+                .where(
+                    messages.c.dialog_id.in_(dialog_ids),
+                    messages.c.direction == Direction.OUT.value,
+                    messages.c.status.in_(_SENT[:2]),
+                    messages.c.id <= up_to,
+                )
+                .order_by(messages.c.id)
+            )
+            return list(rows.scalars())
 
     async def save_profile(self, address: str, *, name: str, email: str | None) -> int | None:
         """Record the name and email a visitor gave; the contact id it now belongs to.
@@ -183,7 +209,9 @@ async def _with_files(tx: ReadTx, rows: Sequence[Any]) -> list[dict[str, Any]]:
                 else None
             ),
             "attachments": files.get(r.id, []),
+            "status": r.status,
             "created_at": iso(r.created_at),
+            "visible_at": iso(r.sent_at if r.direction == Direction.OUT.value else r.created_at),
         }
         for r in rows
     ]

@@ -1,9 +1,10 @@
 """The chat widget channel: the script, its socket, uploads and files; `send` for replies.
 
 The widget has no remote provider: a visitor reads its conversation from our own store.
-An agent's reply is stored by the core and pushed from storage to the visitor's sockets
-(in whichever process holds them) when its event arrives; `send` is the outbox's hand-off
-and confirms the reply as sent, as a provider's API would.
+`send` is the outbox's hand-off: it names the reply, and once the outbox records it as
+sent, the reply is visible to the visitor and is pushed from storage to the visitor's
+sockets (in whichever process holds them) when that event arrives. A reply pushed to a
+widget becomes `delivered`; shown while the chat is open and in view, `read`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,18 @@ from importlib import resources
 import structlog
 from aiohttp import web
 
-from channels.base import Handler, Ingest, OutboundMessage, SendReceipt
+from channels.base import Handler, Ingest, OutboundMessage, SendReceipt, StatusSink
 from channels.widget import upload
 from channels.widget.config import WidgetConfig
 from channels.widget.hub import EventSource, Hub
 from channels.widget.identity import IdentityRefused, is_origin_allowed, resolve_visitor
-from channels.widget.socket import SocketDeps, Typing, build_inbound, serve_socket
+from channels.widget.socket import (
+    SocketDeps,
+    Typing,
+    build_inbound,
+    reply_external_id,
+    serve_socket,
+)
 from channels.widget.store import WidgetStore
 
 log = structlog.get_logger(__name__)
@@ -46,12 +53,20 @@ class WidgetChannel:
         store: WidgetStore,
         events: EventSource,
         typing: Typing | None = None,
+        status_update: StatusSink | None = None,
     ) -> None:
         self.config = config
         self._ingest = ingest
         self._store = store
         self.hub = Hub(store, events)
-        self._deps = SocketDeps(config, ingest=ingest, store=store, hub=self.hub, typing=typing)
+        self._deps = SocketDeps(
+            config,
+            ingest=ingest,
+            store=store,
+            hub=self.hub,
+            typing=typing,
+            status_update=status_update,
+        )
         script = resources.files("channels.widget").joinpath("static/widget.js").read_bytes()
         self._script = script
         self._script_etag = '"' + hashlib.sha256(script).hexdigest()[:20] + '"'
@@ -75,7 +90,7 @@ class WidgetChannel:
         await self.hub.disconnect_all()
 
     async def send(self, message: OutboundMessage) -> SendReceipt:
-        return SendReceipt(external_id=f"widget:{message.message_id}")
+        return SendReceipt(external_id=reply_external_id(message.message_id))
 
     async def script(self, request: web.Request) -> web.StreamResponse:
         headers = {

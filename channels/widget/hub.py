@@ -31,6 +31,10 @@ class Subscriber(Protocol):
 
     async def push(self, frame: dict[str, Any]) -> None: ...
 
+    async def deliver(self, messages: list[dict[str, Any]]) -> None:
+        """Push messages of the conversation (replies pushed count as delivered)."""
+        ...
+
     async def resume(self) -> None:
         """Send what may have been missed (after the event stream itself was interrupted)."""
         ...
@@ -94,18 +98,20 @@ class Hub:
 
     async def _handle(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
-        if kind == "message_received" and event.get("direction") in ("in", "out"):
+        # A visitor's message shows once stored, a reply once sent (the outbox handed it over).
+        if (kind == "message_received" and event.get("direction") == "in") or (
+            kind == "message_updated" and event.get("status") == "sent"
+        ):
             address = self._address_of.get(int(event["dialog_id"]))
             message_id = int(event["message_id"])
             subs = self._by_address.get(address or "", set())
             # A visitor's message was acknowledged to the socket that sent it: read it only
             # for the visitor's other sockets (tabs, devices), if there are any.
             if address is not None and any(not sub.has_seen(message_id) for sub in subs):
-                for message in await self._store.messages_by_id([message_id]):
-                    frame = {"type": "message", "message": message}
-                    for sub in list(subs):
-                        if not sub.has_seen(message_id):
-                            await sub.push(frame)
+                found = await self._store.messages_by_id([message_id])
+                for sub in list(subs):
+                    if found and not sub.has_seen(message_id):
+                        await sub.deliver(found)
         elif kind == "dialog_updated" and event.get("created") and self._by_address:
             # A visitor's new dialog (another tab, another process): its first message's
             # event came just before this one, so read the thread's latest again.

@@ -1,6 +1,6 @@
 """The widget's WebSocket frames: JSON objects with a `type`, parsed strictly at the boundary.
 
-Client → server: `hello` (first, once), `message`, `typing`, `identify`, `ping`.
+Client → server: `hello` (first, once), `message`, `typing`, `identify`, `read`, `ping`.
 Server → client: `welcome`, `message`, `ack`, `typing`, `identified`, `pong`, `error`.
 """
 
@@ -25,7 +25,7 @@ class Hello(_Frame):
     visitor: str | None = None  # the id this browser keeps; none on a first visit
     user_id: str | None = None  # a host site's signed user
     user_hash: str | None = None
-    since: datetime | None = None  # created_at of the newest message the widget shows
+    since: datetime | None = None  # visible_at of the newest message the widget shows
     name: Annotated[str, Field(max_length=200)] = ""
     email: EmailStr | None = None
 
@@ -46,11 +46,20 @@ class Identify(_Frame):
     email: EmailStr | None = None
 
 
+class Read(_Frame):
+    """The visitor has the chat open and in view, showing replies up to `message_id`."""
+
+    type: Literal["read"]
+    message_id: Annotated[int, Field(ge=1, le=2**62)]
+
+
 class Ping(_Frame):
     type: Literal["ping"]
 
 
-ClientFrame = Annotated[Hello | Message | Typing | Identify | Ping, Field(discriminator="type")]
+ClientFrame = Annotated[
+    Hello | Message | Typing | Identify | Read | Ping, Field(discriminator="type")
+]
 _FRAME: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
 
 

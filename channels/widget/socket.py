@@ -18,20 +18,25 @@ from typing import Any
 import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from channels.base import Ingest
+from channels.base import Ingest, StatusSink, StatusUpdate
 from channels.widget import protocol
 from channels.widget.config import WidgetConfig
 from channels.widget.hub import Hub
 from channels.widget.identity import IdentityRefused, Visitor, resolve_visitor
 from channels.widget.limits import KeyedLimiter
 from channels.widget.store import WidgetStore
-from dialogs.model import ChannelKind, ContactProfile, InboundMessage
+from dialogs.model import ChannelKind, ContactProfile, InboundMessage, MessageStatus
 
 log = structlog.get_logger(__name__)
 
 Typing = Callable[[int], Awaitable[None]]  # publishes "the visitor is typing" in a dialog
 SEND_TIMEOUT = 10.0
 TYPING_EVERY = 2.0  # seconds; more frequent typing frames are dropped
+
+
+def reply_external_id(message_id: int) -> str:
+    """What the widget's `send` tells the outbox a reply is called (status updates use it)."""
+    return f"widget:{message_id}"
 
 
 def external_id(visitor: Visitor, client_id: str) -> str:
@@ -87,6 +92,7 @@ class VisitorSocket:
         self._typing_at = 0.0
         self._dialogs: list[int] = []
         self._acked: deque[int] = deque(maxlen=64)  # ids of its own messages, acknowledged
+        self._read_up_to = 0
 
     async def push(self, frame: dict[str, Any]) -> None:
         if self.ws.closed:
@@ -108,8 +114,25 @@ class VisitorSocket:
             overlap=self.deps.config.resume_overlap,
             limit=self.deps.config.history_limit,
         )
+        await self.deliver(messages)
+
+    async def deliver(self, messages: list[dict[str, Any]]) -> None:
         for message in messages:
             await self.push({"type": "message", "message": message})
+        if not self.ws.closed:
+            await self._mark(messages, MessageStatus.SENT.value, MessageStatus.DELIVERED)
+
+    async def _mark(
+        self, messages: list[dict[str, Any]], current: str, status: MessageStatus
+    ) -> None:
+        """Record replies as delivered (pushed to the widget) or read (shown in view)."""
+        if self.deps.status_update is None:
+            return
+        for m in messages:
+            if m["direction"] == "out" and m["status"] == current:
+                await self.deps.status_update(
+                    StatusUpdate("widget", reply_external_id(m["id"]), status)
+                )
 
     async def welcome(self) -> None:
         self._dialogs = await self.deps.store.thread_dialogs(self.address)
@@ -128,6 +151,7 @@ class VisitorSocket:
                 "heartbeat": self.deps.config.heartbeat,
             }
         )
+        await self._mark(messages, MessageStatus.SENT.value, MessageStatus.DELIVERED)
 
     async def handle(self, frame: protocol.ClientFrame) -> None:
         if isinstance(frame, protocol.Message):
@@ -138,6 +162,8 @@ class VisitorSocket:
             await self._typing()
         elif isinstance(frame, protocol.Identify):
             await self._identify(frame)
+        elif isinstance(frame, protocol.Read):
+            await self._read(frame.message_id)
         else:
             await self.push(protocol.build_error("bad_frame", "hello was already sent"))
 
@@ -178,7 +204,9 @@ class VisitorSocket:
                 "text": frame.text,
                 "client_id": frame.client_id,
                 "attachments": [],
+                "status": MessageStatus.RECEIVED.value,
                 "created_at": None,  # the widget resumes from the newest time it was given
+                "visible_at": None,
             }
         await self.push(
             {
@@ -199,6 +227,14 @@ class VisitorSocket:
             return
         self._typing_at = now
         await self.deps.typing(self._dialogs[-1])
+
+    async def _read(self, up_to: int) -> None:
+        if up_to <= self._read_up_to or self.deps.status_update is None:
+            return  # nothing new (the widget repeats itself on focus and reconnects)
+        self._read_up_to = up_to
+        for message_id in await self.deps.store.unread_replies(self.address, up_to=up_to):
+            update = StatusUpdate("widget", reply_external_id(message_id), MessageStatus.READ)
+            await self.deps.status_update(update)
 
     async def _identify(self, frame: protocol.Identify) -> None:
         self.name = frame.name or self.name
@@ -221,12 +257,14 @@ class SocketDeps:
         store: WidgetStore,
         hub: Hub,
         typing: Typing | None,
+        status_update: StatusSink | None,
     ) -> None:
         self.config = config
         self.ingest = ingest
         self.store = store
         self.hub = hub
         self.typing = typing
+        self.status_update = status_update
         self.visitor_limiter = KeyedLimiter(config.visitor_rate)
         self.ip_limiter = KeyedLimiter(config.ip_rate)
         self.connect_limiter = KeyedLimiter(config.connect_rate)

@@ -2,7 +2,8 @@
 
 `storage.widget.WidgetRepository` implements it; the composition root passes one in, so
 the channel stays a leaf module with no storage imports. Messages are JSON-ready dicts:
-`id, dialog_id, direction (in|out), text, client_id, attachments[], created_at`.
+`id, dialog_id, direction (in|out), text, client_id, attachments[], status, created_at,
+visible_at` (a reply is visible once the outbox has sent it).
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ class WidgetStore(Protocol):
 
     async def find_file(self, address: str, attachment_id: int) -> tuple[str, str, Path] | None:
         """(filename, content_type, path on disk) of a file in the visitor's own thread."""
+        ...
+
+    async def unread_replies(self, address: str, *, up_to: int) -> list[int]:
+        """Sent replies in the visitor's thread, up to id `up_to`, not yet marked read."""
         ...
 
     async def save_profile(self, address: str, *, name: str, email: str | None) -> int | None: ...

@@ -126,7 +126,8 @@
 
   var shown = {};        // message id -> element
   var byClient = {};     // client id -> element, for our own messages
-  var newest = null;     // created_at of the newest message shown: where a resume starts
+  var newest = null;     // visible_at of the newest message shown: where a resume starts
+  var maxOut = 0, readSent = 0; // the newest reply shown, and the newest reported as read
 
   function fileUrl(file) {
     var q = signed
@@ -156,7 +157,8 @@
     fill(el, m);
     shown[m.id] = el;
     if (!el.parentNode) log.appendChild(el);
-    if (m.created_at && (!newest || Date.parse(m.created_at) > Date.parse(newest))) newest = m.created_at;
+    if (m.visible_at && (!newest || Date.parse(m.visible_at) > Date.parse(newest))) newest = m.visible_at;
+    if (m.direction === "out" && m.id > maxOut) { maxOut = m.id; markRead(); }
     log.scrollTop = log.scrollHeight;
   }
   function showPending(p) {
@@ -170,6 +172,12 @@
     byClient[p.client_id] = el;
     log.appendChild(el);
     log.scrollTop = log.scrollHeight;
+  }
+  function markRead() {
+    // Read means seen: the chat is open and the page is in front of the visitor.
+    if (maxOut > readSent && panel.classList.contains("open") && document.visibilityState === "visible") {
+      if (send({ type: "read", message_id: maxOut })) readSent = maxOut;
+    }
   }
   function settle(clientId) {
     pending = pending.filter(function (p) { return p.client_id !== clientId; });
@@ -231,6 +239,8 @@
       if (f.visitor) { visitor = f.visitor; save("visitor", visitor); }
       heartbeat = f.heartbeat || heartbeat;
       (f.messages || []).forEach(show);
+      readSent = 0; // a new connection: tell it again what is read (it ignores what it knows)
+      markRead();
       pending.forEach(function (p) { showPending(p); send({ type: "message", client_id: p.client_id, text: p.text }); });
       clearInterval(heartbeatTimer);
       heartbeatTimer = setInterval(beat, heartbeat * 1000);
@@ -263,6 +273,7 @@
     send({ type: "ping" });
   }
   window.addEventListener("online", function () { attempt = 0; connect(); });
+  document.addEventListener("visibilitychange", markRead);
 
   /* ---------- actions ---------- */
   function submitText() {
@@ -314,7 +325,7 @@
   function setOpen(open) {
     panel.classList.toggle("open", open);
     save("open", open);
-    if (open) { connect(); input.focus(); }
+    if (open) { connect(); input.focus(); markRead(); }
   }
   $(".bubble").addEventListener("click", function () { setOpen(!panel.classList.contains("open")); });
   $(".close").addEventListener("click", function () { setOpen(false); });

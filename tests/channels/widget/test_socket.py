@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+import orjson
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -22,6 +23,19 @@ async def reply(client: TestClient, dialog_id: int, text: str) -> dict:  # type:
     r = await client.post(f"/api/v1/dialogs/{dialog_id}/replies", json={"text": text}, headers=AUTH)
     assert r.status == 201, await r.text()
     return await r.json()  # type: ignore[no-any-return]
+
+
+async def reply_sent(client: TestClient, dialog_id: int, text: str) -> dict:  # type: ignore[type-arg]
+    """Post a reply and return once the outbox has sent it (its message_updated event)."""
+    async with client.get("/api/v1/events", headers=AUTH) as stream:
+        assert (await stream.content.readline()).startswith(b": connected")
+        sent = await reply(client, dialog_id, text)
+        while True:
+            line = await asyncio.wait_for(stream.content.readline(), 10)
+            if line.startswith(b"data:"):
+                event = orjson.loads(line[5:])
+                if event["type"] == "message_updated" and event["message_id"] == sent["id"]:
+                    return sent
 
 
 async def test_first_visit_gets_an_id_and_a_message_is_stored(
@@ -89,8 +103,8 @@ async def test_resume_returns_what_was_missed_and_history_on_reload(
     while frame["message"]["id"] != seen["id"]:
         frame = await v.next("message")
     await v.close()
-    missed = await reply(wclient, dialog_id, "answered while you were away")
-    resumed = await connect(visitor=visitor, since=frame["message"]["created_at"])
+    missed = await reply_sent(wclient, dialog_id, "answered while you were away")
+    resumed = await connect(visitor=visitor, since=frame["message"]["visible_at"])
     assert missed["id"] in [m["id"] for m in resumed.welcome["messages"]]
     reloaded = await connect(visitor=visitor)
     ids = [m["id"] for m in reloaded.welcome["messages"]]
@@ -259,3 +273,59 @@ async def test_visitor_typing_reaches_agents(wclient: TestClient, connect: Conne
             if line.startswith(b"data:") and b"visitor_typing" in line:
                 break
     assert str(ack["message"]["dialog_id"]).encode() in line
+
+
+async def test_pushed_reply_becomes_delivered_then_read(
+    wclient: TestClient, connect: Connect
+) -> None:
+    """A reply pushed to the widget is recorded delivered; the widget's read frame (chat open and
+    in view) records it read; the agents' event stream hears both."""
+    v = await connect()
+    ack = await v.say("c_statuses-1", "hi")
+    async with wclient.get("/api/v1/events", headers=AUTH) as stream:
+        assert (await stream.content.readline()).startswith(b": connected")
+        sent = await reply(wclient, ack["message"]["dialog_id"], "an answer")
+        frame = await v.next("message")
+        while frame["message"]["id"] != sent["id"]:
+            frame = await v.next("message")
+        assert frame["message"]["status"] == "sent"
+        await v.send({"type": "read", "message_id": sent["id"]})
+        statuses = []
+        while statuses[-1:] != ["read"]:
+            line = await asyncio.wait_for(stream.content.readline(), 10)
+            if line.startswith(b"data:"):
+                event = orjson.loads(line[5:])
+                if event["type"] == "message_updated" and event["message_id"] == sent["id"]:
+                    statuses.append(event["status"])
+    assert statuses == ["sent", "delivered", "read"]
+    stored = await dialog(wclient, ack["message"]["dialog_id"])
+    assert [m["status"] for m in stored["messages"] if m["direction"] == "out"] == ["read"]
+
+
+async def test_reply_not_yet_sent_is_not_shown(
+    aiohttp_client,
+    widget_settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """A reply still queued in the outbox (here no process sends) is not in the history: the
+    visitor sees a reply once the outbox has handed it to the widget."""
+    from relaydesk.app import create_app
+
+    client = await aiohttp_client(
+        create_app(widget_settings.with_(workers="ingest"), bootstrap_admin=False)
+    )
+    origin = origin_of(client)
+    ws = await client.ws_connect("/widget/ws", headers={"Origin": origin})
+    await ws.send_json({"type": "hello"})
+    visitor = (await ws.receive_json())["visitor"]
+    await ws.send_json({"type": "message", "client_id": "c_queued-01", "text": "hi"})
+    ack = await ws.receive_json()
+    while ack["type"] != "ack":
+        ack = await ws.receive_json()
+    queued = await reply(client, ack["message"]["dialog_id"], "still queued")
+    assert queued["status"] == "queued"
+    await ws.close()
+    again = await client.ws_connect("/widget/ws", headers={"Origin": origin})
+    await again.send_json({"type": "hello", "visitor": visitor})
+    welcome = await again.receive_json()
+    assert [m["text"] for m in welcome["messages"]] == ["hi"]
+    await again.close()
