@@ -7,6 +7,8 @@ resumes with nothing lost or doubled; a reload shows the conversation once.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -64,6 +66,16 @@ async def widget_dialog(api: aiohttp.ClientSession, base: str) -> dict[str, Any]
     return detail
 
 
+async def wait_for_status(events: aiohttp.ClientResponse, message_id: int, status: str) -> None:
+    """Read the agents' event stream until the message reaches `status`."""
+    while True:
+        line = await asyncio.wait_for(events.content.readline(), 15)
+        if line.startswith(b"data:"):
+            event = json.loads(line[5:])
+            if event.get("message_id") == message_id and event.get("status") == status:
+                return
+
+
 async def send(page: Page, text: str) -> None:
     box = page.locator("textarea")
     await box.fill(text)
@@ -94,13 +106,17 @@ async def test_visitor_and_agent_chat_through_a_drop_and_a_reload(
         assert (inbound["direction"], inbound["channel"]) == ("in", "widget")
         assert inbound["text"] == "Hello, I need help " + XSS
 
-        async with api.post(
-            f"{base}/api/v1/dialogs/{dialog['id']}/replies",
-            json={"text": "Hi! What happened? <b>bold?</b>"},
-            headers=AUTH,
-        ) as r:
-            assert r.status == 201
-        await expect(page.locator(".msg.out")).to_have_text(["Hi! What happened? <b>bold?</b>"])
+        async with api.get(f"{base}/api/v1/events", headers=AUTH) as events:
+            async with api.post(
+                f"{base}/api/v1/dialogs/{dialog['id']}/replies",
+                json={"text": "Hi! What happened? <b>bold?</b>"},
+                headers=AUTH,
+            ) as r:
+                assert r.status == 201
+                first_reply = (await r.json())["id"]
+            await expect(page.locator(".msg.out")).to_have_text(["Hi! What happened? <b>bold?</b>"])
+            # The chat is open and in view: the widget reports the reply read.
+            await wait_for_status(events, first_reply, "read")
 
         # The connection drops: the browser goes offline and the server closes the socket.
         await context.set_offline(True)
