@@ -20,15 +20,10 @@ from aiohttp import web
 from channels.base import Handler, Ingest, OutboundMessage, SendReceipt, StatusSink
 from channels.widget import upload
 from channels.widget.config import WidgetConfig
+from channels.widget.connection import serve_socket
 from channels.widget.hub import EventSource, Hub
 from channels.widget.identity import IdentityRefused, is_origin_allowed, resolve_visitor
-from channels.widget.socket import (
-    SocketDeps,
-    Typing,
-    build_inbound,
-    reply_external_id,
-    serve_socket,
-)
+from channels.widget.socket import SocketDeps, Typing, build_inbound, reply_external_id
 from channels.widget.store import WidgetStore
 
 log = structlog.get_logger(__name__)

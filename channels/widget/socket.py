@@ -1,4 +1,4 @@
-"""`GET /widget/ws`: one visitor's live connection.
+"""One visitor's live connection, once greeted (channels/widget/connection.py greets it).
 
 The first frame is `hello` (who the visitor is, and `since`: the newest message its widget
 already shows). The server answers `welcome` with what the widget is missing, then streams
@@ -10,19 +10,18 @@ and acknowledged with the original.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSCloseCode, web
 
 from channels.base import Ingest, StatusSink, StatusUpdate
 from channels.widget import protocol
 from channels.widget.config import WidgetConfig
 from channels.widget.hub import Hub
-from channels.widget.identity import IdentityRefused, Visitor, resolve_visitor
+from channels.widget.identity import Visitor
 from channels.widget.limits import KeyedLimiter
 from channels.widget.store import WidgetStore
 from dialogs.model import ChannelKind, ContactProfile, InboundMessage, MessageStatus
@@ -268,73 +267,3 @@ class SocketDeps:
         self.visitor_limiter = KeyedLimiter(config.visitor_rate)
         self.ip_limiter = KeyedLimiter(config.ip_rate)
         self.connect_limiter = KeyedLimiter(config.connect_rate)
-
-
-async def serve_socket(request: web.Request, deps: SocketDeps, site: str) -> web.WebSocketResponse:
-    """Run one upgraded connection until it closes (the origin was checked by the caller)."""
-    ip = request.remote or "unknown"
-    # Frames over MAX_FRAME_BYTES get a bad_frame error; only far larger ones end the socket.
-    ws = web.WebSocketResponse(
-        heartbeat=deps.config.heartbeat, max_msg_size=4 * protocol.MAX_FRAME_BYTES
-    )
-    await ws.prepare(request)
-    socket = await _greet(ws, deps, ip, site)
-    if socket is None:
-        return ws
-    with structlog.contextvars.bound_contextvars(visitor=socket.address):
-        log.info("widget_connected", signed=socket.visitor.signed)
-        try:
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    await socket.push(protocol.build_error("bad_frame", "frames are JSON text"))
-                    continue
-                try:
-                    frame = protocol.parse_frame(msg.data)
-                except protocol.BadFrame as exc:
-                    await socket.push(protocol.build_error("bad_frame", exc.message))
-                    continue
-                await socket.handle(frame)
-        finally:
-            deps.hub.leave(socket)
-            log.info("widget_disconnected")
-    return ws
-
-
-async def _greet(
-    ws: web.WebSocketResponse, deps: SocketDeps, ip: str, site: str
-) -> VisitorSocket | None:
-    """Read the hello frame and answer welcome; None (and the socket closed) when refused."""
-    try:
-        msg = await ws.receive(timeout=deps.config.heartbeat)
-    except TimeoutError:
-        await _refuse(ws, "bad_frame", "send hello first")
-        return None
-    if msg.type != WSMsgType.TEXT:
-        await _refuse(ws, "bad_frame", "send hello first")
-        return None
-    try:
-        frame = protocol.parse_frame(msg.data)
-        if not isinstance(frame, protocol.Hello):
-            raise protocol.BadFrame("the first frame must be hello")
-        visitor = resolve_visitor(
-            visitor_id=frame.visitor,
-            user_id=frame.user_id,
-            user_hash=frame.user_hash,
-            identity_secret=deps.config.identity_secret,
-        )
-    except protocol.BadFrame as exc:
-        await _refuse(ws, "bad_frame", exc.message)
-        return None
-    except IdentityRefused as exc:
-        log.info("widget_identity_refused", code=exc.code)
-        await _refuse(ws, exc.code, exc.message)
-        return None
-    socket = VisitorSocket(ws, visitor, ip=ip, site=site, hello=frame, deps=deps)
-    await socket.welcome()
-    return socket
-
-
-async def _refuse(ws: web.WebSocketResponse, code: str, message: str) -> None:
-    with contextlib.suppress(ConnectionError, RuntimeError):
-        await ws.send_json(protocol.build_error(code, message))
-    await ws.close(code=4400, message=code.encode())
