@@ -143,7 +143,7 @@
       var a = document.createElement("a");
       a.href = fileUrl(f);
       a.target = "_blank";
-      a.rel = "noopener";
+      a.rel = "noopener noreferrer"; // the link carries the visitor id: keep it out of Referer headers
       a.textContent = f.filename;
       a.className = "file";
       if (m.text) el.appendChild(document.createElement("br"));
