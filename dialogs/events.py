@@ -85,6 +85,23 @@ class AgentChanged(Event):
     status: str
 
 
+@dataclass(frozen=True, slots=True)
+class VisitorTyping(Event):
+    """A widget visitor is typing in a dialog (nothing stored; live only)."""
+
+    type: ClassVar[str] = "visitor_typing"
+    dialog_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AgentTyping(Event):
+    """An agent is typing a reply in a dialog (the widget shows it to the visitor)."""
+
+    type: ClassVar[str] = "agent_typing"
+    dialog_id: int
+    login: str
+
+
 def encode_events(events: list[Event]) -> str:
     return orjson.dumps([e.to_dict() for e in events]).decode()
 

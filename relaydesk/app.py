@@ -14,18 +14,20 @@ from typing import TextIO
 import structlog
 from aiohttp import web
 
-from channels.base import StatusUpdate
+from channels.base import Channel, StatusUpdate
 from dialogs.dispatch import Dispatcher
-from dialogs.events import EventBus, decode_events
+from dialogs.events import EventBus, VisitorTyping, decode_events
 from dialogs.ingest import Ingestor, utcnow
 from dialogs.model import EditOutcome, InboundEdit, InboundMessage, IngestResult
 from dialogs.outbox import Outbox, OutboxWorker
 from dialogs.routing import RoutingWorker
 from dialogs.rulebook import Rulebook
 from dialogs.rules_file import RulesWatcher
+from dialogs.signals import Signals
 from dialogs.tasks import TaskEditor
 from inbox.api import OPERATIONS, add_operations, api_auth, public_handlers
 from inbox.api_replies import OUTBOX
+from inbox.api_typing import SIGNALS
 from inbox.auth import hash_password, hash_token, new_password, new_token
 from inbox.context import ROUTING_SERVICES, SERVICES, RoutingServices, Services
 from inbox.errors import Handler, json_errors
@@ -42,6 +44,7 @@ log = structlog.get_logger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 ROUTING = web.AppKey("routing", RoutingWorker)
 RULEBOOK = web.AppKey("rulebook", Rulebook)
+CHANNELS = web.AppKey("channels", dict[str, Channel])
 
 # The shipped default, used when the configured rules file is the default and is absent.
 PACKAGED_RULES = Path(__file__).resolve().parent.parent / "rules.yaml"
@@ -95,16 +98,31 @@ def create_app(
     async def status_update(update: StatusUpdate) -> None:
         await app[OUTBOX].record_status(update)
 
+    async def visitor_typing(dialog_id: int) -> None:
+        await app[SIGNALS].publish([VisitorTyping(dialog_id)])
+
     channels = build_channels(
         settings,
         ingest=ingest,
         edit=edit,
         status_update=status_update,
         database=lambda: app[SERVICES].db,
+        events=lambda: app[SERVICES].bus.stream(),
+        typing=visitor_typing,
     )
     for channel in channels.values():
         for method, path, handler in channel.routes():
             app.router.add_route(method, path, handler)
+    app[CHANNELS] = channels
+
+    async def close_live_connections(app: web.Application) -> None:
+        """Close channels' open sockets (the widget's) so a shutdown does not wait on them."""
+        for channel in channels.values():
+            close = getattr(channel, "close_connections", None)
+            if close is not None:
+                await close()
+
+    app.on_shutdown.append(close_live_connections)
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         db = Database(settings.database_url)
@@ -127,6 +145,7 @@ def create_app(
                 dispatcher.wake()
 
         relay = EventRelay(db, on_payload)
+        app[SIGNALS] = Signals(db, relay)
         dispatcher = Dispatcher(
             db, relay, app[RULEBOOK], clock=clock, assignment_timeout=settings.assignment_timeout
         )

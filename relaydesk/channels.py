@@ -6,7 +6,8 @@ on it fail visibly. Each channel kind adds one builder here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from channels.base import ApplyEdit, Channel, Ingest, StatusSink
 from relaydesk.settings import Settings, TelegramSettings, WhatsAppSettings
@@ -20,10 +21,23 @@ def build_channels(
     edit: ApplyEdit,
     status_update: StatusSink,
     database: Callable[[], Database] | None = None,
+    events: Callable[[], AsyncIterator[dict[str, Any]]] | None = None,
+    typing: Callable[[int], Awaitable[None]] | None = None,
 ) -> dict[str, Channel]:
     """The configured channels by kind. `database` returns the app's database once it is open
-    (channels that keep state of their own, like Telegram's seen update ids, use it)."""
+    (channels that keep state of their own, like Telegram's seen update ids, use it).
+    `events` streams the core's live events (the widget pushes replies from them) and
+    `typing` publishes that a visitor is typing in a dialog."""
     channels: dict[str, Channel] = {}
+    if events is not None:  # the widget is always on: it needs no credentials
+        channels["widget"] = build_widget(
+            settings,
+            ingest,
+            status_update,
+            database or _own_database(settings.database_url),
+            events,
+            typing,
+        )
     telegram = settings.telegram
     if telegram is not None:
         channels["telegram"] = build_telegram(
@@ -72,6 +86,39 @@ def build_telegram(
         max_file_bytes=LOCAL_MAX_FILE_BYTES if s.local_files else DEFAULT_MAX_FILE_BYTES,
     )
     return TelegramChannel(config, ingest=ingest, edit=edit, store=TelegramRepository(database))
+
+
+def build_widget(
+    s: Settings,
+    ingest: Ingest,
+    status_update: StatusSink,
+    database: Callable[[], Database],
+    events: Callable[[], AsyncIterator[dict[str, Any]]],
+    typing: Callable[[int], Awaitable[None]] | None,
+) -> Channel:
+    from channels.widget import WidgetChannel, WidgetConfig
+    from channels.widget.config import DEFAULT_UPLOAD_TYPES
+    from channels.widget.limits import Rate
+    from storage.widget import WidgetRepository
+
+    config = WidgetConfig(
+        origins=s.widget_origins,
+        identity_secret=s.widget_identity_secret,
+        max_upload_bytes=s.widget_max_upload_bytes,
+        upload_types=s.widget_upload_types or DEFAULT_UPLOAD_TYPES,
+        visitor_rate=Rate(s.widget_visitor_rate, burst=max(1, round(s.widget_visitor_rate * 10))),
+        ip_rate=Rate(s.widget_ip_rate, burst=max(1, round(s.widget_ip_rate * 8))),
+        connect_rate=Rate(s.widget_ip_rate / 5, burst=max(1, round(s.widget_ip_rate * 4))),
+    )
+    store = WidgetRepository(database, files_root=s.data_dir / "attachments")
+    return WidgetChannel(
+        config,
+        ingest=ingest,
+        store=store,
+        events=events,
+        typing=typing,
+        status_update=status_update,
+    )
 
 
 def _own_database(url: str) -> Callable[[], Database]:

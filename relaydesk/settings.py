@@ -128,6 +128,15 @@ class Settings:
     secret_key: str | None = None
     admin_password: str | None = None
     widget_origins: tuple[str, ...] = ()
+    # The chat widget: the secret host sites sign their users' ids with (signed identity),
+    # and what a visitor may upload.
+    widget_identity_secret: str | None = None
+    widget_max_upload_bytes: int = 3 * 1024 * 1024
+    widget_upload_types: tuple[str, ...] = ()  # empty: the widget's default list
+    # Messages a second per widget visitor and per client IP (bursts of 10 and 8 seconds'
+    # worth); new sockets per IP at a fifth of the IP rate.
+    widget_visitor_rate: float = 1.0
+    widget_ip_rate: float = 5.0
     max_body_bytes: int = 4 * 1024 * 1024
     reopen_window: timedelta = timedelta(days=7)
     # An assigned task its agent has not taken up (set in_progress) within this much business
@@ -161,6 +170,19 @@ class Settings:
         values["admin_password"] = env.get("RELAYDESK_ADMIN_PASSWORD") or None
         if origins := env.get("RELAYDESK_WIDGET_ORIGINS"):
             values["widget_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
+        values["widget_identity_secret"] = env.get("RELAYDESK_WIDGET_IDENTITY_SECRET") or None
+        if raw := env.get("RELAYDESK_WIDGET_MAX_UPLOAD_BYTES"):
+            values["widget_max_upload_bytes"] = _positive_int(
+                "RELAYDESK_WIDGET_MAX_UPLOAD_BYTES", raw
+            )
+        if raw := env.get("RELAYDESK_WIDGET_VISITOR_RATE"):
+            values["widget_visitor_rate"] = _positive_float("RELAYDESK_WIDGET_VISITOR_RATE", raw)
+        if raw := env.get("RELAYDESK_WIDGET_IP_RATE"):
+            values["widget_ip_rate"] = _positive_float("RELAYDESK_WIDGET_IP_RATE", raw)
+        if raw := env.get("RELAYDESK_WIDGET_UPLOAD_TYPES"):
+            values["widget_upload_types"] = tuple(
+                t.strip().lower() for t in raw.split(",") if t.strip()
+            )
         if raw := env.get("RELAYDESK_MAX_BODY_BYTES"):
             values["max_body_bytes"] = _positive_int("RELAYDESK_MAX_BODY_BYTES", raw)
         if raw := env.get("RELAYDESK_REOPEN_WINDOW_HOURS"):
@@ -232,5 +254,15 @@ def _positive_int(name: str, raw: str) -> int:
     except ValueError:
         raise SettingsError(f"{name} must be a whole number") from None
     if value <= 0:
+        raise SettingsError(f"{name} must be positive")
+    return value
+
+
+def _positive_float(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number") from None
+    if not value > 0:
         raise SettingsError(f"{name} must be positive")
     return value
