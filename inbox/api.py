@@ -60,6 +60,11 @@ def query_choice(request: web.Request, name: str, choices: tuple[str, ...]) -> s
     return value
 
 
+def query_flag(request: web.Request, name: str) -> bool:
+    value = query_choice(request, name, ("true", "false", "1", "0"))
+    return value in ("true", "1")
+
+
 def encode_cursor(value: list[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(value)).decode().rstrip("=")
 
@@ -153,6 +158,8 @@ async def list_dialogs(request: web.Request) -> web.Response:
         tag=request.query.get("tag") or None,
         assignee=request.query.get("assignee") or None,
         q=request.query.get("q") or None,
+        queue=request.query.get("queue") or None,
+        overdue_at=services(request).clock() if query_flag(request, "overdue") else None,
     )
     async with services(request).db.read() as tx:
         items = await queries.list_dialogs(tx, f, limit=limit + 1, after=after)
@@ -267,6 +274,12 @@ OPERATIONS: tuple[Operation, ...] = (
             Param("tag", {"type": "string"}),
             Param("assignee", {"type": "string"}, "login holding an open task"),
             Param("q", {"type": "string"}, "text search over messages"),
+            Param("queue", {"type": "string"}, "has an open task in this queue"),
+            Param(
+                "overdue",
+                {"enum": ["true", "false", "1", "0"]},
+                "has an open task past its SLA due time or flagged breached",
+            ),
             _LIMIT,
             _CURSOR,
         ),
@@ -335,6 +348,8 @@ def api_auth(public: frozenset[Handler]) -> Any:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.startswith("/api/") or request.match_info.handler in public:
+            return await handler(request)
+        if PRINCIPAL_KEY in request:  # a session cookie with its CSRF token (inbox/web_auth.py)
             return await handler(request)
         token = bearer_token(request.headers.get("Authorization"))
         if token is None:

@@ -236,3 +236,13 @@ telegram_seen_updates = Table(
     Column("update_id", BigInteger, primary_key=True, autoincrement=False),
     Column("seen_at", UTCDateTime, nullable=False, index=True),
 )
+
+# How far each agent has read each dialog: inbound messages after `last_message_id` are unread.
+dialog_reads = Table(
+    "dialog_reads",
+    metadata,
+    Column("agent", String(100), primary_key=True),
+    Column("dialog_id", Id, ForeignKey("dialogs.id"), primary_key=True),
+    Column("last_message_id", Id, nullable=False),
+    Column("read_at", UTCDateTime, nullable=False),
+)

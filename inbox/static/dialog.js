@@ -1,0 +1,104 @@
+// The dialog page: reply or note through the REST API, task changes through PATCH
+// /api/v1/tasks, and live refresh of the timeline and the tasks from server fragments.
+"use strict";
+document.addEventListener("DOMContentLoaded", function () {
+  const R = window.Relaydesk;
+  const T = R.i18n();
+  const root = document.getElementById("dialog");
+  const dialogId = Number(root.dataset.dialog);
+  const contactDialogs = root.dataset.dialogs.split(",").map(Number);
+  const timeline = document.getElementById("timeline");
+  const tasksBox = document.getElementById("tasks");
+  const composer = document.getElementById("composer");
+  const form = document.getElementById("reply-form");
+  const errorBox = document.getElementById("reply-error");
+  const text = document.getElementById("reply-text");
+  const templateOnly = form.dataset.templateOnly === "1";
+  let mode = "reply";
+
+  function scrollDown() { timeline.scrollTop = timeline.scrollHeight; }
+  scrollDown();
+
+  const refreshTimeline = R.debounce(async function () {
+    const atBottom = timeline.scrollHeight - timeline.scrollTop - timeline.clientHeight < 40;
+    try {
+      timeline.innerHTML = await R.fragment("/inbox/dialogs/" + dialogId + "/timeline");
+      if (atBottom) scrollDown();
+    } catch (err) { /* the next event retries */ }
+  }, 150);
+  const refreshTasks = R.debounce(async function () {
+    try {
+      tasksBox.innerHTML = await R.fragment(tasksBox.dataset.src);
+      R.tick();
+    } catch (err) { /* the next event retries */ }
+  }, 150);
+
+  R.onEvent(function (event) {
+    if (contactDialogs.indexOf(event.dialog_id) < 0) return;
+    if (event.type === "message_received" || event.type === "message_updated") refreshTimeline();
+    if (event.type === "task_changed") refreshTasks();
+  });
+
+  composer.querySelectorAll(".tab").forEach(function (tab) {
+    tab.addEventListener("click", function () {
+      mode = tab.dataset.mode;
+      composer.querySelectorAll(".tab").forEach(function (t) { t.classList.toggle("active", t === tab); });
+      composer.classList.toggle("note-mode", mode === "note");
+      const tpl = form.querySelector("fieldset.template");
+      form.querySelector(".free-text").hidden = mode === "reply" && templateOnly;
+      if (tpl) tpl.hidden = !(mode === "reply" && templateOnly);
+      document.getElementById("reply-send").textContent = mode === "note" ? T.add_note : T.send;
+    });
+  });
+
+  function showError(message) {
+    errorBox.textContent = message;
+    errorBox.hidden = !message;
+  }
+
+  form.addEventListener("submit", async function (e) {
+    e.preventDefault();
+    showError("");
+    let url = "/api/v1/dialogs/" + dialogId + (mode === "note" ? "/notes" : "/replies");
+    let payload;
+    if (mode === "reply" && templateOnly) {
+      const params = form.elements.template_params.value.split("\n").map(function (s) { return s.trim(); }).filter(Boolean);
+      payload = { template: { name: form.elements.template_name.value.trim(), language: form.elements.template_language.value.trim(), parameters: params } };
+    } else {
+      if (!text.value.trim()) return;
+      payload = { text: text.value };
+    }
+    const button = document.getElementById("reply-send");
+    button.disabled = true;
+    try {
+      await R.api("POST", url, payload);
+      text.value = "";
+      refreshTimeline();
+    } catch (err) {
+      showError(err.message);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  text.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) form.requestSubmit();
+  });
+
+  tasksBox.addEventListener("change", async function (e) {
+    const select = e.target.closest("select[data-field]");
+    if (!select) return;
+    const task = select.closest("[data-task]");
+    const error = task.querySelector(".task-error");
+    const field = select.dataset.field;
+    const patch = {};
+    patch[field] = field === "assignee" && !select.value ? null : select.value;
+    error.hidden = true;
+    try {
+      await R.api("PATCH", "/api/v1/tasks/" + task.dataset.task, patch);
+      refreshTasks();
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+    }
+  });
+});
