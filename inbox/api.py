@@ -11,6 +11,7 @@ import orjson
 from aiohttp import web
 
 from dialogs.model import ChannelKind, ContactProfile, InboundAttachment, InboundMessage
+from inbox.api_replay import REPLAY_OPERATIONS
 from inbox.api_replies import REPLY_OPERATIONS
 from inbox.api_routing import ROUTING_OPERATIONS
 from inbox.auth import bearer_token, hash_token, same_secret
@@ -331,6 +332,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 OPERATIONS = (*OPERATIONS, *ROUTING_OPERATIONS, *REPLY_OPERATIONS)
+OPERATIONS = (*OPERATIONS, *REPLAY_OPERATIONS)
 
 
 def add_operations(app: web.Application, operations: tuple[Operation, ...]) -> None:

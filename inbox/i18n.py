@@ -92,6 +92,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "run": ("Run", "Запустить"),
     "replay": ("Replay recent history", "Прогон по истории"),
     "since": ("Since", "За"),
+    "examined": ("messages examined", "проверено сообщений"),
+    "changed": ("would route differently", "изменится маршрут"),
+    "undecided": ("not routed yet, skipped", "ещё не разобраны, пропущены"),
+    "truncated": (
+        "Only the oldest 20,000 messages of the window were replayed.",
+        "Прогнаны только первые 20 000 сообщений периода.",
+    ),
     "line": ("line", "строка"),
     "name": ("Name", "Имя"),
     "role": ("Role", "Роль"),

@@ -25,6 +25,7 @@ from dialogs.rulebook import Rulebook
 from dialogs.rules_file import RulesWatcher
 from dialogs.tasks import TaskEditor
 from inbox.api import OPERATIONS, add_operations, api_auth, public_handlers
+from inbox.api_replay import REPLAYER
 from inbox.api_replies import OUTBOX
 from inbox.auth import hash_password, hash_token, new_password, new_token
 from inbox.context import ROUTING_SERVICES, SERVICES, RoutingServices, Services
@@ -34,6 +35,7 @@ from inbox.session import load_or_create_secret
 from inbox.web import add_web_ui
 from inbox.web_auth import web_session
 from relaydesk.channels import build_channels
+from relaydesk.replay_service import replay_summary
 from relaydesk.settings import Settings
 from router import warm_up_language_detector
 from storage import Database
@@ -97,6 +99,7 @@ def create_app(
         secret_key=settings.secret_key or load_or_create_secret(settings.data_dir / "secret_key"),
         attachments_root=settings.data_dir / "attachments",
     )
+    app[REPLAYER] = lambda ruleset, since: replay_summary(app[SERVICES].db, ruleset, since)
 
     # Channels are built now, to register their webhooks; the core reaches them at start-up.
     async def ingest(message: InboundMessage) -> IngestResult:

@@ -104,7 +104,17 @@ document.addEventListener("DOMContentLoaded", function () {
     const out = document.getElementById("replay-output");
     try {
       const result = await R.api("POST", "/api/v1/rules/replay", { rules: area.value, since: e.target.elements.since.value });
-      out.textContent = result.summary.join("\n");
+      const lines = [T.examined + ": " + result.examined + " · " + T.changed + ": " + result.changed];
+      if (result.undecided) lines.push(T.undecided + ": " + result.undecided);
+      if (result.truncated) lines.push(T.truncated);
+      Object.keys(result.queues).forEach(function (q) {
+        const c = result.queues[q];
+        lines.push("  " + q + ": " + c.old + " → " + c.new + " (" + (c.delta >= 0 ? "+" : "") + c.delta + ")");
+      });
+      result.changes.forEach(function (c) {
+        lines.push("#" + c.message_id + " [" + c.channel + "] " + c.text.slice(0, 60) + "\n    " + c.describe + " (" + c.rule + ")");
+      });
+      out.textContent = lines.join("\n");
     } catch (err) {
       const body = err.body && err.body.error;
       if (body && body.issues) showIssues(body.issues);
