@@ -14,6 +14,7 @@ from dialogs.model import ChannelKind, ContactProfile, InboundAttachment, Inboun
 from inbox.api_replay import REPLAY_OPERATIONS
 from inbox.api_replies import REPLY_OPERATIONS
 from inbox.api_routing import ROUTING_OPERATIONS
+from inbox.api_tasks_new import NEW_TASK_OPERATIONS
 from inbox.auth import bearer_token, hash_token, same_secret
 from inbox.bodies import read_json
 from inbox.context import PRINCIPAL_KEY, SERVICES, Principal, Services
@@ -332,7 +333,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 OPERATIONS = (*OPERATIONS, *ROUTING_OPERATIONS, *REPLY_OPERATIONS)
-OPERATIONS = (*OPERATIONS, *REPLAY_OPERATIONS)
+OPERATIONS = (*OPERATIONS, *REPLAY_OPERATIONS, *NEW_TASK_OPERATIONS)
 
 
 def add_operations(app: web.Application, operations: tuple[Operation, ...]) -> None:

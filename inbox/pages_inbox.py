@@ -133,6 +133,7 @@ async def _conversation(request: web.Request, dialog_id: int) -> dict[str, Any]:
     window = request.config_dict[OUTBOX].reply_window(dialog["channel"])
     window_until = last_in + window if window is not None and last_in is not None else None
     return {
+        "queues": sorted(request.config_dict[ROUTING_SERVICES].rulebook.current.queues),
         "dialog": dialog,
         "siblings": siblings,
         "timeline": timeline,
@@ -148,8 +149,7 @@ async def dialog_page(request: web.Request) -> web.Response:
     svc = request.config_dict[SERVICES]
     async with svc.db.read() as tx:
         logins = [a.login for a in await agent_repo.list_agents(tx)]
-    queues = sorted(request.config_dict[ROUTING_SERVICES].rulebook.current.queues)
-    return render(request, "dialog.html", logins=logins, queues=queues, **data)
+    return render(request, "dialog.html", logins=logins, **data)
 
 
 async def dialog_timeline(request: web.Request) -> web.Response:

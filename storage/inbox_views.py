@@ -171,3 +171,25 @@ async def set_token_hash(tx: WriteTx, login: str, token_hash: str) -> bool:
         update(agents).where(agents.c.login == login).values(token_hash=token_hash)
     )
     return bool(result.rowcount)
+
+
+async def find_message(tx: ReadTx, message_id: int) -> Any | None:
+    """A message with its dialog's priority and tags (for a task made from it by hand)."""
+    return (
+        await tx.execute(
+            select(
+                messages.c.id,
+                messages.c.dialog_id,
+                messages.c.text,
+                dialogs.c.priority.label("dialog_priority"),
+                dialogs.c.tags.label("dialog_tags"),
+            )
+            .join(dialogs, dialogs.c.id == messages.c.dialog_id)
+            .where(messages.c.id == message_id)
+        )
+    ).first()
+
+
+async def insert_task(tx: WriteTx, row: dict[str, Any]) -> int:
+    result = await tx.execute(tasks.insert().returning(tasks.c.id), row)
+    return int(result.scalar_one())

@@ -84,6 +84,26 @@ document.addEventListener("DOMContentLoaded", function () {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) form.requestSubmit();
   });
 
+  timeline.addEventListener("submit", async function (e) {
+    const form = e.target.closest("form.make-task-form");
+    if (!form) return;
+    e.preventDefault();
+    const error = form.querySelector(".form-error");
+    error.hidden = true;
+    try {
+      await R.api("POST", "/api/v1/tasks", {
+        message_id: Number(form.dataset.message),
+        queue: form.elements.queue.value,
+        title: form.elements.title.value,
+      });
+      form.closest("details").open = false;
+      refreshTasks();
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+    }
+  });
+
   tasksBox.addEventListener("change", async function (e) {
     const select = e.target.closest("select[data-field]");
     if (!select) return;

@@ -79,6 +79,13 @@ async def test_agent_sees_messages_live_and_replies(sqlite_url: str, tmp_path: P
         )
         await post_message(session, server.url, api_message("e2e-2", contact="eve", text="Thanks!"))
         await expect(page.locator(".msg-in .msg-text").last).to_have_text("Thanks!")
+        await expect(page.locator("#tasks .task")).to_have_count(1)
+        first_in = page.locator(".msg-in").first
+        await first_in.locator(".make-task summary").click()
+        await first_in.locator("input[name=title]").fill("Check the double charge")
+        await first_in.locator(".make-task-form button").click()
+        await expect(page.locator("#tasks .task")).to_have_count(2)  # refreshed live
+        await expect(page.locator("#tasks")).to_contain_text("Check the double charge")
         await page.locator(".task details.why summary").first.click()
         await screenshot(page, tmp_path, "dialog")
 
