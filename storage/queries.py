@@ -11,6 +11,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from storage.db import ReadTx
+from storage.search import dialogs_matching
 from storage.tables import (
     attachments,
     contact_identities,
@@ -77,13 +78,7 @@ async def list_dialogs(
     if f.overdue_at is not None:
         stmt = stmt.where(exists().where(tasks.c.dialog_id == dialogs.c.id, _overdue(f.overdue_at)))
     if f.q:
-        pattern = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(
-            exists().where(
-                messages.c.dialog_id == dialogs.c.id,
-                messages.c.text.ilike(pattern, escape="\\"),
-            )
-        )
+        stmt = stmt.where(dialogs_matching(tx, f.q))
     if after is not None:
         ts, last_id = after
         stmt = stmt.where(

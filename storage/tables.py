@@ -15,6 +15,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
     text,
 )
 
@@ -130,6 +132,14 @@ messages = Table(
         postgresql_where=text("direction = 'out'"),
     ),
 )
+
+# Full-text search (storage/search.py, migration 0007): on PostgreSQL this GIN index; on SQLite
+# an FTS5 table `messages_fts` over messages.text kept in step by triggers (not modelled here).
+Index(
+    "ix_messages_text_fts",
+    func.to_tsvector(literal_column("'simple'::regconfig"), messages.c.text),
+    postgresql_using="gin",
+).ddl_if(dialect="postgresql")
 
 attachments = Table(
     "attachments",

@@ -1,4 +1,7 @@
-"""inbox: how far each agent has read each dialog (unread counts)
+"""inbox: how far each agent has read each dialog (unread counts); full-text search of messages
+
+SQLite: an FTS5 table over messages.text (external content, kept in step by triggers).
+PostgreSQL: a GIN index on to_tsvector('simple', text). See storage/search.py.
 
 Revision ID: 0007
 Revises: 0004
@@ -35,6 +38,34 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("agent", "dialog_id", name=op.f("pk_dialog_reads")),
     )
 
+    if op.get_bind().dialect.name == "sqlite":
+        for statement in SQLITE_FTS:
+            op.execute(statement)
+    else:
+        op.execute(
+            "CREATE INDEX ix_messages_text_fts ON messages USING gin (to_tsvector('simple', text))"
+        )
+
+
+SQLITE_FTS = (
+    "CREATE VIRTUAL TABLE messages_fts USING fts5("
+    "text, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
+    "CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages BEGIN "
+    "INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END",
+    "CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages BEGIN "
+    "INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
+    "CREATE TRIGGER messages_fts_au AFTER UPDATE OF text ON messages BEGIN "
+    "INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text); "
+    "INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END",
+)
+
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for name in ("messages_fts_au", "messages_fts_ad", "messages_fts_ai"):
+            op.execute(f"DROP TRIGGER {name}")
+        op.execute("DROP TABLE messages_fts")
+    else:
+        op.execute("DROP INDEX ix_messages_text_fts")
     op.drop_table("dialog_reads")
