@@ -11,6 +11,7 @@ import orjson
 from aiohttp import web
 
 from dialogs.model import ChannelKind, ContactProfile, InboundAttachment, InboundMessage
+from inbox.api_activity import ACTIVITY_OPERATIONS
 from inbox.api_replay import REPLAY_OPERATIONS
 from inbox.api_replies import REPLY_OPERATIONS
 from inbox.api_routing import ROUTING_OPERATIONS
@@ -333,7 +334,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 OPERATIONS = (*OPERATIONS, *ROUTING_OPERATIONS, *REPLY_OPERATIONS)
-OPERATIONS = (*OPERATIONS, *REPLAY_OPERATIONS, *NEW_TASK_OPERATIONS)
+OPERATIONS = (*OPERATIONS, *REPLAY_OPERATIONS, *NEW_TASK_OPERATIONS, *ACTIVITY_OPERATIONS)
 
 
 def add_operations(app: web.Application, operations: tuple[Operation, ...]) -> None:

@@ -75,6 +75,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "internal": ("note", "заметка"),
     "other_channel": ("another dialog of this contact", "другой диалог этого контакта"),
     "presence": ("Presence", "Статус"),
+    "is_viewing": ("is viewing this dialog", "смотрит этот диалог"),
+    "is_typing": ("is typing a reply…", "печатает ответ…"),
     "online": ("online", "в сети"),
     "away": ("away", "отошёл"),
     "offline": ("offline", "не в сети"),

@@ -166,6 +166,7 @@ def create_app(
             profiles=app[RULEBOOK],
             api_token=settings.api_token,
             clock=clock,
+            relay=relay,
         )
         app[ROUTING] = routing
         files_root = settings.data_dir / "attachments"

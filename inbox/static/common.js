@@ -46,7 +46,7 @@
 
   const handlers = [];
   let source = null;
-  const TYPES = ["message_received", "message_updated", "dialog_updated", "task_changed", "agent_changed"];
+  const TYPES = ["message_received", "message_updated", "dialog_updated", "task_changed", "agent_changed", "agent_activity"];
   function connect() {
     source = new EventSource("/api/v1/events");
     const banner = document.getElementById("live-state");
@@ -136,7 +136,7 @@
     return el ? JSON.parse(el.textContent) : {};
   }
 
-  window.Relaydesk = { api, fragment, debounce, onEvent, tick, i18n, me };
+  window.Relaydesk = { api, fragment, debounce, onEvent, tick, i18n, me, csrf };
   document.addEventListener("DOMContentLoaded", function () {
     tick();
     setInterval(tick, 1000);

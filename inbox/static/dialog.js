@@ -33,7 +33,49 @@ document.addEventListener("DOMContentLoaded", function () {
     } catch (err) { /* the next event retries */ }
   }, 150);
 
+  // Other agents on this dialog: viewing (renewed every 20 s) or typing (a few seconds).
+  const others = {};
+  const notice = document.getElementById("presence-notice");
+  function say(state, keepalive) {
+    return fetch("/api/v1/dialogs/" + dialogId + "/activity", {
+      method: "POST",
+      keepalive: !!keepalive,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": R.csrf },
+      body: JSON.stringify({ state }),
+    }).catch(function () {});
+  }
+  function drawNotice() {
+    const now = Date.now();
+    const parts = [];
+    Object.keys(others).sort().forEach(function (login) {
+      if (others[login].until < now) { delete others[login]; return; }
+      parts.push(login + " " + (others[login].state === "typing" ? T.is_typing : T.is_viewing));
+    });
+    notice.textContent = parts.join(" · ");
+    notice.hidden = parts.length === 0;
+  }
+  setInterval(drawNotice, 1000);
+  say("viewing");
+  setInterval(function () { say("viewing"); }, 20000);
+  let lastTyping = 0;
+  text.addEventListener("input", function () {
+    if (Date.now() - lastTyping > 3000) { lastTyping = Date.now(); say("typing"); }
+  });
+  window.addEventListener("pagehide", function () { say("left", true); });
+
   R.onEvent(function (event) {
+    if (event.type === "agent_activity") {
+      if (event.dialog_id !== dialogId || event.login === R.me) return;
+      if (event.state === "left") {
+        delete others[event.login];
+      } else {
+        if (!others[event.login]) say("viewing");  // let the newcomer know about us at once
+        others[event.login] = { state: event.state, until: Date.now() + (event.state === "typing" ? 6000 : 50000) };
+      }
+      drawNotice();
+      return;
+    }
     if (contactDialogs.indexOf(event.dialog_id) < 0) return;
     if (event.type === "message_received" || event.type === "message_updated") refreshTimeline();
     if (event.type === "task_changed") refreshTasks();

@@ -174,3 +174,34 @@ async def test_agent_is_refused_admin_pages_in_the_browser(sqlite_url: str, tmp_
         response = await page.goto(f"{server.url}/admin/rules")
         assert response is not None and response.status == 403
         await expect(page.locator("#rules-text")).to_have_count(0)
+
+
+async def test_agents_see_each_other_viewing_and_typing(sqlite_url: str, tmp_path: Path) -> None:
+    """Two agents on one dialog: each sees the other there, and sees the other typing."""
+    await create_accounts(
+        sqlite_url, {"alice": ("alice-password", "agent"), "bob": ("bob-password", "agent")}
+    )
+    async with (
+        running(sqlite_url, tmp_path / "srv") as server,
+        aiohttp.ClientSession() as session,
+        chromium() as browser,
+    ):
+        sent = await post_message(session, server.url, api_message("both", text="anyone?"))
+        pages = {}
+        for login in ("alice", "bob"):
+            context = await browser.new_context()
+            page = await context.new_page()
+            await log_in(page, server.url, login, f"{login}-password")
+            await page.goto(f"{server.url}/inbox/dialogs/{sent['dialog_id']}")
+            await expect(page.locator("body[data-live=on]")).to_have_count(1)
+            pages[login] = page
+        await expect(pages["alice"].locator("#presence-notice")).to_have_text(
+            "bob is viewing this dialog"
+        )
+        await expect(pages["bob"].locator("#presence-notice")).to_have_text(
+            "alice is viewing this dialog"
+        )
+        await pages["bob"].type("#reply-text", "On it")
+        await expect(pages["alice"].locator("#presence-notice")).to_have_text(
+            "bob is typing a reply…"
+        )
