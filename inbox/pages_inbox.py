@@ -16,9 +16,10 @@ from inbox.api import decode_cursor, encode_cursor
 from inbox.api_replies import OUTBOX
 from inbox.context import PRINCIPAL_KEY, ROUTING_SERVICES, SERVICES
 from inbox.errors import ApiError
+from inbox.pages_library import clean_query, filled_canned
 from inbox.render import render, render_html
 from storage import agents as agent_repo
-from storage import inbox_views, queries
+from storage import inbox_library, inbox_views, queries
 from storage.files import blob_path
 
 ATTACHMENTS_ROOT = web.AppKey("attachments_root", Path)
@@ -83,11 +84,14 @@ async def inbox_page(request: web.Request) -> web.Response:
     svc = request.config_dict[SERVICES]
     async with svc.db.read() as tx:
         logins = [a.login for a in await agent_repo.list_agents(tx)]
+        views = await inbox_library.list_views(tx, request[PRINCIPAL_KEY].login)
     queues = sorted(request.config_dict[ROUTING_SERVICES].rulebook.current.queues)
     return render(
         request,
         "inbox.html",
         f=f,
+        views=views,
+        current_query=clean_query(request.query_string),
         channels=[str(c) for c in ChannelKind],
         queues=queues,
         logins=logins,
@@ -148,8 +152,12 @@ async def dialog_page(request: web.Request) -> web.Response:
     data = await _conversation(request, _dialog_id(request))
     svc = request.config_dict[SERVICES]
     async with svc.db.read() as tx:
-        logins = [a.login for a in await agent_repo.list_agents(tx)]
-    return render(request, "dialog.html", logins=logins, **data)
+        agent_rows = await agent_repo.list_agents(tx)
+    me = request[PRINCIPAL_KEY].login
+    my_name = next((a.name for a in agent_rows if a.login == me), "") or me
+    canned = await filled_canned(request, data["dialog"], my_name)
+    logins = [a.login for a in agent_rows]
+    return render(request, "dialog.html", logins=logins, canned=canned, **data)
 
 
 async def dialog_timeline(request: web.Request) -> web.Response:

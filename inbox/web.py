@@ -9,6 +9,7 @@ from aiohttp import web
 from inbox.pages_account import add_account_routes
 from inbox.pages_admin import add_admin_routes
 from inbox.pages_inbox import ATTACHMENTS_ROOT, add_inbox_routes
+from inbox.pages_library import add_library_routes
 from inbox.render import STATIC
 from inbox.session import SIGNER, SessionSigner
 from inbox.web_auth import add_auth_routes
@@ -24,3 +25,4 @@ def add_web_ui(app: web.Application, *, secret_key: str, attachments_root: Path)
     add_inbox_routes(app)
     add_account_routes(app)
     add_admin_routes(app)
+    add_library_routes(app)

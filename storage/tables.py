@@ -256,3 +256,26 @@ dialog_reads = Table(
     Column("last_message_id", Id, nullable=False),
     Column("read_at", UTCDateTime, nullable=False),
 )
+
+# An agent's saved inbox filters: a name and the list page's query string.
+saved_views = Table(
+    "saved_views",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("agent", String(100), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("query", String(1000), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("agent", "name"),
+)
+
+# Reply templates shared by the team; {{contact.name}}-style variables (dialogs/canned.py).
+canned_replies = Table(
+    "canned_replies",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("title", String(200), nullable=False, unique=True),
+    Column("body", Text, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

@@ -122,6 +122,16 @@ document.addEventListener("DOMContentLoaded", function () {
       button.disabled = false;
     }
   });
+  const canned = document.getElementById("canned");
+  if (canned) {
+    const texts = JSON.parse(document.getElementById("canned-data").textContent);
+    canned.addEventListener("change", function () {
+      if (canned.value === "") return;
+      text.setRangeText(texts[Number(canned.value)], text.selectionStart, text.selectionEnd, "end");
+      canned.value = "";
+      text.focus();
+    });
+  }
   text.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) form.requestSubmit();
   });

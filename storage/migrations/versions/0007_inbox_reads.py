@@ -1,4 +1,4 @@
-"""inbox: how far each agent has read each dialog (unread counts); full-text search of messages
+"""inbox: read marks (unread counts), saved views, canned replies; full-text search of messages
 
 SQLite: an FTS5 table over messages.text (external content, kept in step by triggers).
 PostgreSQL: a GIN index on to_tsvector('simple', text). See storage/search.py.
@@ -38,6 +38,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("agent", "dialog_id", name=op.f("pk_dialog_reads")),
     )
 
+    op.create_table(
+        "saved_views",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("agent", sa.String(length=100), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("query", sa.String(length=1000), nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_saved_views")),
+        sa.UniqueConstraint("agent", "name", name=op.f("uq_saved_views_agent_name")),
+    )
+    op.create_table(
+        "canned_replies",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_canned_replies")),
+        sa.UniqueConstraint("title", name=op.f("uq_canned_replies_title")),
+    )
     if op.get_bind().dialect.name == "sqlite":
         for statement in SQLITE_FTS:
             op.execute(statement)
@@ -68,4 +88,6 @@ def downgrade() -> None:
         op.execute("DROP TABLE messages_fts")
     else:
         op.execute("DROP INDEX ix_messages_text_fts")
+    op.drop_table("canned_replies")
+    op.drop_table("saved_views")
     op.drop_table("dialog_reads")
