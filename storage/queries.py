@@ -78,7 +78,7 @@ async def list_dialogs(
     if f.overdue_at is not None:
         stmt = stmt.where(exists().where(tasks.c.dialog_id == dialogs.c.id, _overdue(f.overdue_at)))
     if f.q:
-        stmt = stmt.where(dialogs_matching(tx, f.q))
+        stmt = stmt.where(await dialogs_matching(tx, f.q))
     if after is not None:
         ts, last_id = after
         stmt = stmt.where(

@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 
 from inbox.context import SERVICES
+from storage import search
 from storage.search import search_terms
 from storage.tables import messages
 from tests.builders import api_message
@@ -87,3 +88,15 @@ async def test_edited_text_is_searched_by_its_new_words(client: TestClient) -> N
 def test_terms_are_words_only() -> None:
     """Operators and quotes never reach the engines' query syntax."""
     assert search_terms('a"b* OR (c) NEAR/2 д_е') == ["a", "b", "or", "c", "near", "2", "д", "е"]
+
+
+async def test_many_hits_path_finds_the_same(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL's walk-the-dialogs path (for common words) answers like the lookup path."""
+    for i in range(6):
+        body = api_message(f"m{i}", contact=f"c{i}", text="refund" if i % 2 else "hello")
+        await client.post("/api/v1/messages", json=body, headers=AUTH)
+    few = await found(client, "refu")
+    monkeypatch.setattr(search, "FEW_HITS", 2)
+    assert await found(client, "refu") == few == ["c1", "c3", "c5"]
