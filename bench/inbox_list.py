@@ -4,8 +4,8 @@
                                [--engines sqlite,postgresql]
 
 Fills a fresh, migrated database (contacts, one dialog each, N messages per dialog, one task
-per dialog over 4 queues and 20 agents, a tenth overdue), starts the real application on a
-port, and times HTTP requests as the inbox makes them:
+per dialog over 4 queues and 20 agents, a tenth overdue), starts `relaydesk serve` on it
+(a process of its own), and times HTTP requests as the inbox makes them:
   GET /api/v1/dialogs?<filter>   the first page (50) of each filter the list page offers
   GET /api/v1/dialogs?q=<words>  full-text search (FTS5 / PostgreSQL text search)
   GET /inbox/rows?<filter>       the list page's rows (adds unread counts and open tasks)
@@ -34,13 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 import asyncpg
-from aiohttp import web
 from sqlalchemy import text
 
 from inbox.auth import hash_password
-from relaydesk.app import create_app
 from relaydesk.logging import configure_logging
-from relaydesk.settings import Settings
 from storage import Database
 from storage.db import SyncTx
 from storage.tables import agents, contact_identities, contacts, dialogs, messages, tasks
@@ -253,19 +250,42 @@ def p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
 
-async def measure(url: str, data_dir: Path, runs: int) -> None:
-    settings = Settings(
-        database_url=url,
-        api_token=TOKEN,
-        data_dir=data_dir,
-        rules_path=ROOT / "rules.yaml",
-        log_level="warning",
-    )
-    app = create_app(settings, bootstrap_admin=False)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
+async def start_server(url: str, data_dir: Path) -> tuple[asyncio.subprocess.Process, int]:
+    """`relaydesk serve` in its own process, so the load client does not share its GIL."""
     port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    env = {
+        **os.environ,
+        "RELAYDESK_DATABASE_URL": url,
+        "RELAYDESK_API_TOKEN": TOKEN,
+        "RELAYDESK_DATA_DIR": str(data_dir),
+        "RELAYDESK_LOG_LEVEL": "warning",
+        "RELAYDESK_SECRET_KEY": "bench-secret",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "relaydesk.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--rules",
+        str(ROOT / "rules.yaml"),
+        cwd=data_dir.parent,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert proc.stdout is not None
+    while b"Relaydesk serving on" not in (line := await proc.stdout.readline()):
+        if not line:
+            raise RuntimeError("the server exited before it was ready")
+    asyncio.get_running_loop().create_task(proc.stdout.read())  # drain
+    return proc, port
+
+
+async def measure(url: str, data_dir: Path, runs: int) -> None:
+    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+    proc, port = await start_server(url, data_dir)
     base = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {TOKEN}"}
     try:
@@ -287,7 +307,8 @@ async def measure(url: str, data_dir: Path, runs: int) -> None:
                 times = await timed(session, f"{base}/inbox/rows?{query}", runs)
                 report("page", name, times, floor)
     finally:
-        await runner.cleanup()
+        proc.terminate()
+        await proc.wait()
 
 
 def report(kind: str, name: str, times: list[float], floor: float) -> None:

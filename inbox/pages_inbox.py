@@ -168,11 +168,12 @@ async def dialog_timeline(request: web.Request) -> web.Response:
 
 
 async def dialog_tasks(request: web.Request) -> web.Response:
-    data = await _conversation(request, _dialog_id(request))
     async with request.config_dict[SERVICES].db.read() as tx:
+        tasks = await queries.list_tasks(tx, dialog_id=_dialog_id(request), limit=1000)
         logins = [a.login for a in await agent_repo.list_agents(tx)]
     return web.Response(
-        text=render_html(request, "_tasks.html", logins=logins, **data), content_type="text/html"
+        text=render_html(request, "_tasks.html", logins=logins, tasks=tasks),
+        content_type="text/html",
     )
 
 
