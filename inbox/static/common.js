@@ -45,6 +45,7 @@
   }
 
   const handlers = [];
+  const openers = [];  // run each time the stream (re)connects
   let source = null;
   const TYPES = ["message_received", "message_updated", "dialog_updated", "task_changed", "agent_changed", "agent_activity"];
   function connect() {
@@ -53,6 +54,7 @@
     source.onopen = function () {
       body.dataset.live = "on";
       if (banner) banner.hidden = true;
+      openers.forEach(function (fn) { fn(); });
     };
     source.onerror = function () {
       body.dataset.live = "off";
@@ -69,6 +71,10 @@
   function onEvent(handler) {
     handlers.push(handler);
     if (!source) connect();
+  }
+  function onLive(fn) {
+    openers.push(fn);
+    if (source && source.readyState === EventSource.OPEN) fn();
   }
 
   function formatSpan(ms) {
@@ -136,7 +142,7 @@
     return el ? JSON.parse(el.textContent) : {};
   }
 
-  window.Relaydesk = { api, fragment, debounce, onEvent, tick, i18n, me, csrf };
+  window.Relaydesk = { api, fragment, debounce, onEvent, onLive, tick, i18n, me, csrf };
   document.addEventListener("DOMContentLoaded", function () {
     tick();
     setInterval(tick, 1000);

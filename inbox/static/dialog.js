@@ -56,7 +56,6 @@ document.addEventListener("DOMContentLoaded", function () {
     notice.hidden = parts.length === 0;
   }
   setInterval(drawNotice, 1000);
-  say("viewing");
   setInterval(function () { say("viewing"); }, 20000);
   let lastTyping = 0;
   text.addEventListener("input", function () {
@@ -80,6 +79,8 @@ document.addEventListener("DOMContentLoaded", function () {
     if (event.type === "message_received" || event.type === "message_updated") refreshTimeline();
     if (event.type === "task_changed") refreshTasks();
   });
+  // Announce ourselves once we can hear the answers (and again after a reconnect).
+  R.onLive(function () { say("viewing"); });
 
   composer.querySelectorAll(".tab").forEach(function (tab) {
     tab.addEventListener("click", function () {
