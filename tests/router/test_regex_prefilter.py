@@ -23,27 +23,16 @@ from router.regex_prefilter import fold_for_literals, required_literal
         (r"ab", None),
         (r"(refund)", None),
     ],
-    ids=[
-        "word-boundaries",
-        "alternation",
-        "optional-char",
-        "class-then-literal",
-        "verbose",
-        "non-ascii",
-        "too-short",
-        "group",
-    ],
+    ids=["word-boundaries", "alternation", "optional-char", "class-then-literal", "verbose",
+         "non-ascii", "too-short", "group"],
 )
 def test_required_literal(pattern: str, literal: str | None) -> None:
     """The literal is the longest top-level ASCII run every match must contain, or None."""
     assert required_literal(re.compile(pattern, re.IGNORECASE)) == literal
 
 
-@pytest.mark.parametrize(
-    "text",
-    ["REFUND please", "ıncome refund", "Reſund", "Kelvin: \u212aiwi"],
-    ids=["upper", "dotless-i", "long-s", "kelvin"],
-)
+@pytest.mark.parametrize("text", ["REFUND please", "ıncome refund", "Reſund", "Kelvin: \u212aiwi"],
+                         ids=["upper", "dotless-i", "long-s", "kelvin"])
 def test_case_variants_re_matches_are_kept(text: str) -> None:
     """Letters re.IGNORECASE pairs with ASCII (İ ı ſ K) do not hide a literal."""
     for pattern in (r"refund", r"income", r"kiwi"):
@@ -54,29 +43,8 @@ def test_case_variants_re_matches_are_kept(text: str) -> None:
 
 
 ALPHABET = st.sampled_from(list("abcDEFiIsSkK ıİſ\u212a#0123-_ßΣσ"))
-ATOMS = st.sampled_from(
-    [
-        "a",
-        "b",
-        "c",
-        "i",
-        "s",
-        "k",
-        "I",
-        "S",
-        "K",
-        "x?",
-        "[ab]",
-        "\\d",
-        ".",
-        " ",
-        "\\b",
-        "(?:ab|c)",
-        "s+",
-        "ki",
-        "sik",
-    ]
-)
+ATOMS = st.sampled_from(["a", "b", "c", "i", "s", "k", "I", "S", "K", "x?", "[ab]", "\\d", ".", " ",
+                         "\\b", "(?:ab|c)", "s+", "ki", "sik"])
 
 
 @settings(max_examples=400, deadline=None)
