@@ -87,12 +87,32 @@ document.addEventListener("DOMContentLoaded", function () {
       mode = tab.dataset.mode;
       composer.querySelectorAll(".tab").forEach(function (t) { t.classList.toggle("active", t === tab); });
       composer.classList.toggle("note-mode", mode === "note");
+      document.getElementById("reply-files-label").hidden = mode === "note";
       const tpl = form.querySelector("fieldset.template");
       form.querySelector(".free-text").hidden = mode === "reply" && templateOnly;
       if (tpl) tpl.hidden = !(mode === "reply" && templateOnly);
       document.getElementById("reply-send").textContent = mode === "note" ? T.add_note : T.send;
     });
   });
+
+  const files = document.getElementById("reply-files");
+  // Files go to the replies API as base64 (its size limit answers 413 with a message).
+  function readFiles(list) {
+    return Promise.all(Array.prototype.map.call(list, function (file) {
+      return new Promise(function (resolve, reject) {
+        const reader = new FileReader();
+        reader.onload = function () {
+          resolve({
+            filename: file.name,
+            content_type: file.type || "application/octet-stream",
+            data_base64: String(reader.result).split(",", 2)[1] || "",
+          });
+        };
+        reader.onerror = function () { reject(reader.error); };
+        reader.readAsDataURL(file);
+      });
+    }));
+  }
 
   function showError(message) {
     errorBox.textContent = message;
@@ -108,14 +128,17 @@ document.addEventListener("DOMContentLoaded", function () {
       const params = form.elements.template_params.value.split("\n").map(function (s) { return s.trim(); }).filter(Boolean);
       payload = { template: { name: form.elements.template_name.value.trim(), language: form.elements.template_language.value.trim(), parameters: params } };
     } else {
-      if (!text.value.trim()) return;
+      const attachments = mode === "reply" ? await readFiles(files.files) : [];
+      if (!text.value.trim() && attachments.length === 0) return;
       payload = { text: text.value };
+      if (attachments.length) payload.attachments = attachments;
     }
     const button = document.getElementById("reply-send");
     button.disabled = true;
     try {
       await R.api("POST", url, payload);
       text.value = "";
+      files.value = "";
       refreshTimeline();
     } catch (err) {
       showError(err.message);

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.slow
 
 HOSTILE_NAME = '<img src=x onerror="window.__xss=1">Eve'
 HOSTILE_TEXT = "<script>window.__xss=2</script>I was charged twice"
+HOSTILE_FILE = '<svg onload="window.__xss=3">receipt.txt'
 
 
 @pytest.fixture
@@ -73,10 +74,15 @@ async def test_agent_sees_messages_live_and_replies(sqlite_url: str, tmp_path: P
         await expect(page.locator(".msg-in .msg-text").first).to_have_text(HOSTILE_TEXT)
 
         await page.fill("#reply-text", "Sorry about that, Eve: the refund is on its way.")
+        await page.set_input_files(
+            "#reply-files",
+            files=[{"name": HOSTILE_FILE, "mimeType": "text/plain", "buffer": b"receipt"}],
+        )
         await page.click("#reply-send")
         await expect(page.locator(".msg-out .msg-text")).to_have_text(
             "Sorry about that, Eve: the refund is on its way."
         )
+        await expect(page.locator(".msg-out .files a")).to_have_text(HOSTILE_FILE)
         await post_message(session, server.url, api_message("e2e-2", contact="eve", text="Thanks!"))
         await expect(page.locator(".msg-in .msg-text").last).to_have_text("Thanks!")
         await expect(page.locator("#tasks .task")).to_have_count(1)
@@ -95,6 +101,7 @@ async def test_agent_sees_messages_live_and_replies(sqlite_url: str, tmp_path: P
             dialog = await r.json()
         out = [m for m in dialog["messages"] if m["direction"] == "out"]
         assert len(out) == 1 and out[0]["author"] == "alice"
+        assert [a["filename"] for a in out[0]["attachments"]] == [HOSTILE_FILE]
         assert out[0]["text"] == "Sorry about that, Eve: the refund is on its way."
         assert await page.evaluate("window.__xss === undefined")
         assert opened == []
