@@ -21,6 +21,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "login_field": ("Login", "Логин"),
     "password": ("Password", "Пароль"),
     "bad_login": ("Wrong login or password.", "Неверный логин или пароль."),
+    "too_many_logins": (
+        "Too many failed attempts; wait a few minutes and try again.",
+        "Слишком много неудачных попыток; подождите несколько минут.",
+    ),
     "session_expired": (
         "The form expired; please try again.",
         "Форма устарела, попробуйте ещё раз.",

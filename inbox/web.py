@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from aiohttp import web
 
+from inbox.login_throttle import THROTTLE, LoginThrottle
 from inbox.pages_account import add_account_routes
 from inbox.pages_admin import add_admin_routes
 from inbox.pages_inbox import ATTACHMENTS_ROOT, add_inbox_routes
@@ -17,8 +20,15 @@ from inbox.web_auth import add_auth_routes
 STATIC_PREFIX = "/static/inbox"
 
 
-def add_web_ui(app: web.Application, *, secret_key: str, attachments_root: Path) -> None:
+def add_web_ui(
+    app: web.Application,
+    *,
+    secret_key: str,
+    attachments_root: Path,
+    clock: Callable[[], datetime],
+) -> None:
     app[SIGNER] = SessionSigner(secret_key)
+    app[THROTTLE] = LoginThrottle(clock)
     app[ATTACHMENTS_ROOT] = attachments_root
     app.router.add_static(STATIC_PREFIX, STATIC)
     add_auth_routes(app)

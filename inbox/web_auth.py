@@ -21,6 +21,7 @@ from inbox.auth import hash_password, verify_password
 from inbox.context import PRINCIPAL_KEY, SERVICES, Principal
 from inbox.errors import ApiError, Handler
 from inbox.i18n import LANG_COOKIE, LANGUAGES
+from inbox.login_throttle import THROTTLE, throttle_keys
 from inbox.render import SESSION_KEY, render
 from inbox.session import (
     CSRF_FIELD,
@@ -141,13 +142,22 @@ async def login_submit(request: web.Request) -> web.Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not csrf_matches(expected, str(form.get(CSRF_FIELD, ""))):
         return _login_form(request, error_key="session_expired", status=403, login=login)
+    throttle = request.config_dict[THROTTLE]
+    keys = throttle_keys(request, login)
+    if wait := throttle.retry_after(*keys):
+        log.warning("login_throttled", login=login[:100], retry_after=wait)
+        response = _login_form(request, error_key="too_many_logins", status=429, login=login)
+        response.headers["Retry-After"] = str(wait)
+        return response
     async with request.config_dict[SERVICES].db.read() as tx:
         agent = await agent_repo.find_agent_by_login(tx, login) if login else None
     stored = agent.password_hash if agent is not None and agent.password_hash else _DUMMY_HASH
     ok = await asyncio.to_thread(verify_password, stored, password)
     if agent is None or not agent.password_hash or not ok:
         log.info("login_failed", login=login[:100])
+        throttle.failed(*keys)
         return _login_form(request, error_key="bad_login", status=401, login=login)
+    throttle.succeeded(keys[0])
     session = new_session(agent.login, agent.password_hash)
     log.info("login_succeeded", login=agent.login)
     response = web.HTTPFound(safe_next(str(form.get("next", ""))))

@@ -98,6 +98,7 @@ def create_app(
         app,
         secret_key=settings.secret_key or load_or_create_secret(settings.data_dir / "secret_key"),
         attachments_root=settings.data_dir / "attachments",
+        clock=clock,
     )
     app[REPLAYER] = lambda ruleset, since: replay_summary(app[SERVICES].db, ruleset, since)
 
