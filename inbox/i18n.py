@@ -125,6 +125,23 @@ TEXTS: dict[str, tuple[str, str]] = {
     "skills": ("Skills", "Навыки"),
     "teams": ("Teams", "Команды"),
     "waiting": ("Waiting", "Ожидают"),
+    "add_agent": ("Add an agent", "Добавить агента"),
+    "generated": ("generated if empty", "сгенерируется, если пусто"),
+    "shown_once": ("shown once", "показывается один раз"),
+    "capacity_hint": (
+        "Capacity, skills and teams come from the rules file (Rules).",
+        "Ёмкость, навыки и команды задаются в файле правил (Правила).",
+    ),
+    "account_created": ("Account created", "Учётная запись создана"),
+    "account_exists": ("That login is taken.", "Такой логин уже есть."),
+    "account_invalid": (
+        "A login is 1-100 letters, digits, '.', '-' or '_'; the role agent or admin.",
+        "Логин — 1-100 букв, цифр, '.', '-' или '_'; роль agent или admin.",
+    ),
+    "last_admin": (
+        "The last admin cannot stop being one.",
+        "Нельзя снять последнего администратора.",
+    ),
     "open_tasks": ("Open tasks", "Открытые задачи"),
     "oldest_waiting": ("Oldest waiting", "Старейшая в ожидании"),
     "api_token": ("API token", "API-токен"),

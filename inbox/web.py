@@ -10,6 +10,7 @@ from aiohttp import web
 
 from inbox.login_throttle import THROTTLE, LoginThrottle
 from inbox.pages_account import add_account_routes
+from inbox.pages_accounts import add_accounts_routes
 from inbox.pages_admin import add_admin_routes
 from inbox.pages_inbox import ATTACHMENTS_ROOT, add_inbox_routes
 from inbox.pages_library import add_library_routes
@@ -36,3 +37,4 @@ def add_web_ui(
     add_account_routes(app)
     add_admin_routes(app)
     add_library_routes(app)
+    add_accounts_routes(app)

@@ -193,3 +193,14 @@ async def find_message(tx: ReadTx, message_id: int) -> Any | None:
 async def insert_task(tx: WriteTx, row: dict[str, Any]) -> int:
     result = await tx.execute(tasks.insert().returning(tasks.c.id), row)
     return int(result.scalar_one())
+
+
+async def count_admins(tx: ReadTx) -> int:
+    return int(
+        (await tx.execute(select(func.count()).where(agents.c.role == "admin"))).scalar_one()
+    )
+
+
+async def set_role(tx: WriteTx, login: str, role: str) -> bool:
+    result = await tx.execute(update(agents).where(agents.c.login == login).values(role=role))
+    return bool(result.rowcount)
