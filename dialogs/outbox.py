@@ -75,6 +75,10 @@ class Outbox:
             if (window := reply_window_of(channel)) is not None
         }
 
+    def reply_window(self, channel: str) -> timedelta | None:
+        """How long after the contact's last message free text may go out on `channel`."""
+        return self._windows.get(channel)
+
     async def store(
         self, draft: repo.Draft, files: Sequence[tuple[str, str, bytes]] = ()
     ) -> dict[str, Any]:

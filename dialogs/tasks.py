@@ -23,6 +23,7 @@ import structlog
 
 from dialogs.dispatch_plan import iso
 from dialogs.events import AgentChanged, Event, TaskChanged, encode_events
+from dialogs.manual_tasks import NewTask, create_task_by_hand
 from dialogs.model import AgentStatus, TaskStatus
 from dialogs.rulebook import Rulebook
 from router import Calendar, add_business_time, business_time_between
@@ -103,6 +104,18 @@ class TaskEditor:
             "task_updated", task_id=task_id, dialog_id=row.dialog_id, status=status, by=actor.login
         )
         self._on_change()
+
+    async def create_task(self, new: NewTask, actor: Actor) -> int:
+        """A task made by hand from a message; raises manual_tasks.TaskRefused."""
+        return await create_task_by_hand(
+            self._db,
+            self._relay,
+            self._rulebook.current,
+            self._clock(),
+            new,
+            actor.login,
+            self._on_change,
+        )
 
     def _plan(self, row: Any, edit: TaskEdit, actor: Actor, now: datetime) -> dict[str, Any]:
         if row.status in CLOSED:

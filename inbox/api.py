@@ -11,8 +11,11 @@ import orjson
 from aiohttp import web
 
 from dialogs.model import ChannelKind, ContactProfile, InboundAttachment, InboundMessage
+from inbox.api_activity import ACTIVITY_OPERATIONS
+from inbox.api_replay import REPLAY_OPERATIONS
 from inbox.api_replies import REPLY_OPERATIONS
 from inbox.api_routing import ROUTING_OPERATIONS
+from inbox.api_tasks_new import NEW_TASK_OPERATIONS
 from inbox.api_typing import TYPING_OPERATIONS
 from inbox.auth import bearer_token, hash_token, same_secret
 from inbox.bodies import read_json
@@ -59,6 +62,11 @@ def query_choice(request: web.Request, name: str, choices: tuple[str, ...]) -> s
     if value is not None and value not in choices:
         raise ApiError(422, "invalid", f"{name}: must be one of {', '.join(choices)}")
     return value
+
+
+def query_flag(request: web.Request, name: str) -> bool:
+    value = query_choice(request, name, ("true", "false", "1", "0"))
+    return value in ("true", "1")
 
 
 def encode_cursor(value: list[Any]) -> str:
@@ -154,6 +162,8 @@ async def list_dialogs(request: web.Request) -> web.Response:
         tag=request.query.get("tag") or None,
         assignee=request.query.get("assignee") or None,
         q=request.query.get("q") or None,
+        queue=request.query.get("queue") or None,
+        overdue_at=services(request).clock() if query_flag(request, "overdue") else None,
     )
     async with services(request).db.read() as tx:
         items = await queries.list_dialogs(tx, f, limit=limit + 1, after=after)
@@ -268,6 +278,12 @@ OPERATIONS: tuple[Operation, ...] = (
             Param("tag", {"type": "string"}),
             Param("assignee", {"type": "string"}, "login holding an open task"),
             Param("q", {"type": "string"}, "text search over messages"),
+            Param("queue", {"type": "string"}, "has an open task in this queue"),
+            Param(
+                "overdue",
+                {"enum": ["true", "false", "1", "0"]},
+                "has an open task past its SLA due time or flagged breached",
+            ),
             _LIMIT,
             _CURSOR,
         ),
@@ -319,6 +335,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 OPERATIONS = (*OPERATIONS, *ROUTING_OPERATIONS, *REPLY_OPERATIONS, *TYPING_OPERATIONS)
+OPERATIONS = (*OPERATIONS, *REPLAY_OPERATIONS, *NEW_TASK_OPERATIONS, *ACTIVITY_OPERATIONS)
 
 
 def add_operations(app: web.Application, operations: tuple[Operation, ...]) -> None:
@@ -336,6 +353,8 @@ def api_auth(public: frozenset[Handler]) -> Any:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.startswith("/api/") or request.match_info.handler in public:
+            return await handler(request)
+        if PRINCIPAL_KEY in request:  # a session cookie with its CSRF token (inbox/web_auth.py)
             return await handler(request)
         token = bearer_token(request.headers.get("Authorization"))
         if token is None:

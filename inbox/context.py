@@ -17,6 +17,7 @@ from dialogs.rulebook import Rulebook
 from dialogs.rules_file import RulesWatcher
 from dialogs.tasks import TaskEditor
 from storage import Database
+from storage.notify import EventRelay
 
 
 class Profiles(Protocol):
@@ -31,6 +32,7 @@ class Services:
     profiles: Profiles
     api_token: str | None
     clock: Callable[[], datetime]
+    relay: EventRelay | None = None  # for fleeting events (dialogs/activity.py)
 
 
 SERVICES = web.AppKey("services", Services)

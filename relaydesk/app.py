@@ -26,13 +26,18 @@ from dialogs.rules_file import RulesWatcher
 from dialogs.signals import Signals
 from dialogs.tasks import TaskEditor
 from inbox.api import OPERATIONS, add_operations, api_auth, public_handlers
+from inbox.api_replay import REPLAYER
 from inbox.api_replies import OUTBOX
 from inbox.api_typing import SIGNALS
 from inbox.auth import hash_password, hash_token, new_password, new_token
 from inbox.context import ROUTING_SERVICES, SERVICES, RoutingServices, Services
 from inbox.errors import Handler, json_errors
 from inbox.pages import start_page
+from inbox.session import load_or_create_secret
+from inbox.web import add_web_ui
+from inbox.web_auth import web_session
 from relaydesk.channels import build_channels
+from relaydesk.replay_service import replay_summary
 from relaydesk.settings import Settings
 from router import warm_up_language_detector
 from storage import Database
@@ -81,12 +86,24 @@ def create_app(
     """Build the whole application; start-up migrates, starts workers; clean-up stops them."""
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[request_context, json_errors, api_auth(public_handlers(OPERATIONS))],
+        middlewares=[
+            request_context,
+            json_errors,
+            web_session,
+            api_auth(public_handlers(OPERATIONS)),
+        ],
     )
     app[SETTINGS] = settings
     app[RULEBOOK] = load_rulebook(settings)  # fail fast, before binding a port
     add_operations(app, OPERATIONS)
     app.router.add_get("/", start_page)
+    add_web_ui(
+        app,
+        secret_key=settings.secret_key or load_or_create_secret(settings.data_dir / "secret_key"),
+        attachments_root=settings.data_dir / "attachments",
+        clock=clock,
+    )
+    app[REPLAYER] = lambda ruleset, since: replay_summary(app[SERVICES].db, ruleset, since)
 
     # Channels are built now, to register their webhooks; the core reaches them at start-up.
     async def ingest(message: InboundMessage) -> IngestResult:
@@ -176,6 +193,7 @@ def create_app(
             profiles=app[RULEBOOK],
             api_token=settings.api_token,
             clock=clock,
+            relay=relay,
         )
         app[ROUTING] = routing
         files_root = settings.data_dir / "attachments"

@@ -11,6 +11,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from storage.db import ReadTx
+from storage.search import dialogs_matching
 from storage.tables import (
     attachments,
     contact_identities,
@@ -31,6 +32,8 @@ class DialogFilter:
     tag: str | None = None
     assignee: str | None = None
     q: str | None = None
+    queue: str | None = None  # has an open task in this queue
+    overdue_at: datetime | None = None  # has an open task breached or past a due time by then
 
 
 def iso(value: datetime | None) -> str | None:
@@ -64,14 +67,18 @@ async def list_dialogs(
                 tasks.c.status.in_(OPEN_TASK),
             )
         )
-    if f.q:
-        pattern = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if f.queue:
         stmt = stmt.where(
             exists().where(
-                messages.c.dialog_id == dialogs.c.id,
-                messages.c.text.ilike(pattern, escape="\\"),
+                tasks.c.dialog_id == dialogs.c.id,
+                tasks.c.queue == f.queue,
+                tasks.c.status.in_(OPEN_TASK),
             )
         )
+    if f.overdue_at is not None:
+        stmt = stmt.where(exists().where(tasks.c.dialog_id == dialogs.c.id, _overdue(f.overdue_at)))
+    if f.q:
+        stmt = stmt.where(await dialogs_matching(tx, f.q))
     if after is not None:
         ts, last_id = after
         stmt = stmt.where(
@@ -83,6 +90,19 @@ async def list_dialogs(
     rows = (await tx.execute(stmt.limit(limit))).all()
     contacts_by_id = await _contacts(tx, {r.contact_id for r in rows})
     return [_dialog(r, contacts_by_id[r.contact_id]) for r in rows]
+
+
+def _overdue(now: datetime) -> ColumnElement[bool]:
+    """An open, not held task that is flagged breached or past one of its due times."""
+    return and_(
+        tasks.c.status.in_(OPEN_TASK),
+        tasks.c.held_at.is_(None),
+        or_(
+            tasks.c.breached.is_(True),
+            and_(tasks.c.first_response_at.is_(None), tasks.c.first_response_due < now),
+            tasks.c.resolution_due < now,
+        ),
+    )
 
 
 async def get_dialog(tx: ReadTx, dialog_id: int) -> dict[str, Any] | None:

@@ -15,6 +15,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
     text,
 )
 
@@ -131,6 +133,14 @@ messages = Table(
     ),
 )
 
+# Full-text search (storage/search.py, migration 0007): on PostgreSQL this GIN index; on SQLite
+# an FTS5 table `messages_fts` over messages.text kept in step by triggers (not modelled here).
+Index(
+    "ix_messages_text_fts",
+    func.to_tsvector(literal_column("'simple'::regconfig"), messages.c.text),
+    postgresql_using="gin",
+).ddl_if(dialect="postgresql")
+
 attachments = Table(
     "attachments",
     metadata,
@@ -235,4 +245,37 @@ telegram_seen_updates = Table(
     Column("bot_id", BigInteger, primary_key=True, autoincrement=False),
     Column("update_id", BigInteger, primary_key=True, autoincrement=False),
     Column("seen_at", UTCDateTime, nullable=False, index=True),
+)
+
+# How far each agent has read each dialog: inbound messages after `last_message_id` are unread.
+dialog_reads = Table(
+    "dialog_reads",
+    metadata,
+    Column("agent", String(100), primary_key=True),
+    Column("dialog_id", Id, ForeignKey("dialogs.id"), primary_key=True),
+    Column("last_message_id", Id, nullable=False),
+    Column("read_at", UTCDateTime, nullable=False),
+)
+
+# An agent's saved inbox filters: a name and the list page's query string.
+saved_views = Table(
+    "saved_views",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("agent", String(100), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("query", String(1000), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("agent", "name"),
+)
+
+# Reply templates shared by the team; {{contact.name}}-style variables (dialogs/canned.py).
+canned_replies = Table(
+    "canned_replies",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("title", String(200), nullable=False, unique=True),
+    Column("body", Text, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
