@@ -56,9 +56,12 @@ PACKAGED_RULES = Path(__file__).resolve().parent.parent / "rules.yaml"
 
 
 def load_rulebook(settings: Settings) -> Rulebook:
+    """The configured rules file. With the default name and no such file in the working
+    directory, the shipped rules are in force, and saving them (the rules editor, PUT
+    /api/v1/rules) creates ./rules.yaml rather than rewriting the shipped file."""
     path = settings.rules_path
     if not path.exists() and path == Path("rules.yaml") and PACKAGED_RULES.exists():
-        path = PACKAGED_RULES
+        return Rulebook(PACKAGED_RULES.read_text(encoding="utf-8"), path=path)
     return Rulebook.from_file(path)
 
 

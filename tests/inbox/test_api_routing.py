@@ -351,3 +351,22 @@ async def test_unanswered_task_returns_by_timer(
     assert owners[0] != owners[1]
     [task] = (await tasks_by_status(client))["assigned"]
     assert task["decision"]["assignment"]["returned_from"] == owners[0]
+
+
+async def test_saving_the_shipped_rules_writes_the_working_directory(
+    aiohttp_client: Any, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no ./rules.yaml the shipped rules are in force; saving them creates ./rules.yaml
+    and leaves the shipped file as it was."""
+    from relaydesk.app import PACKAGED_RULES, create_app
+
+    monkeypatch.chdir(tmp_path)
+    shipped = PACKAGED_RULES.read_text(encoding="utf-8")
+    app = create_app(settings.with_(rules_path=Path("rules.yaml")), bootstrap_admin=False)
+    client = await aiohttp_client(app)
+    assert (await call(client, "GET", "/api/v1/rules"))["text"] == shipped
+    edited = shipped.replace("capacity: 10 ", "capacity: 12 ")
+    assert edited != shipped
+    await call(client, "PUT", "/api/v1/rules", json={"text": edited})
+    assert (tmp_path / "rules.yaml").read_text(encoding="utf-8") == edited
+    assert PACKAGED_RULES.read_text(encoding="utf-8") == shipped
