@@ -13,8 +13,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from channels.widget.identity_token import load_public_key
-
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///relaydesk.db"
 
 
@@ -250,6 +248,9 @@ class Settings:
         _ = self.telegram
         _ = WhatsAppSettings.from_channel_env(self.channel_env)
         if self.widget_jwt_public_key:
+            # Imported here: the widget package (aiohttp and all) only when a key is set.
+            from channels.widget.identity_token import load_public_key
+
             try:
                 load_public_key(self.widget_jwt_public_key)
             except ValueError as exc:
