@@ -44,6 +44,11 @@ SHOP_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Shop</tit
 </body></html>"""
 
 
+TAG_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Shop</title></head>
+<body><script src="{widget}/widget.js" data-user-token="{token}" data-open async></script>
+</body></html>"""
+
+
 def shop_token(sub: str, ttl: int = 600, **profile: Any) -> str:
     """What the shop's server signs with the private key it keeps to itself."""
     payload = claims(sub, ttl=ttl, aud=AUDIENCE, iss=ISSUER, **profile)
@@ -83,7 +88,13 @@ async def test_logged_in_user_is_named_in_the_inbox_and_switches_cleanly(
         return web.Response(text=text, content_type="text/html")
 
     shop_app = web.Application()
+
+    async def tag_page_for_olga(_request: web.Request) -> web.Response:
+        text = TAG_PAGE.format(widget=widget["url"], token=shop_token("u-olga"))
+        return web.Response(text=text, content_type="text/html")
+
     shop_app.router.add_get("/", page_for_olga)
+    shop_app.router.add_get("/tag", tag_page_for_olga)
     shop: TestServer = await aiohttp_server(shop_app)
     shop_origin = f"http://{shop.host}:{shop.port}"
     configured = settings.with_(
@@ -112,6 +123,15 @@ async def test_logged_in_user_is_named_in_the_inbox_and_switches_cleanly(
         await expect(page.locator(".msg.in:not(.pending)")).to_have_count(2)
         [olga] = await widget_contacts(api, base)
         assert olga["texts"] == ["Where is my order?", "It was order 1234"]
+
+        # Olga on her phone, signed in the script tag: the same conversation.
+        phone = await browser.new_context()
+        phone_page = await phone.new_page()
+        await phone_page.goto(shop_origin + "/tag")
+        await expect(phone_page.locator(".msg.in")).to_have_text(
+            ["Where is my order?", "It was order 1234"]
+        )
+        await phone.close()
 
         # Another user logs in on this browser: Olga's messages leave the screen.
         await page.evaluate(
