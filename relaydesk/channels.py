@@ -98,12 +98,19 @@ def build_widget(
 ) -> Channel:
     from channels.widget import WidgetChannel, WidgetConfig
     from channels.widget.config import DEFAULT_UPLOAD_TYPES
+    from channels.widget.identity_token import build_token_keys
     from channels.widget.limits import Rate
     from storage.widget import WidgetRepository
 
     config = WidgetConfig(
         origins=s.widget_origins,
         identity_secret=s.widget_identity_secret,
+        token_keys=build_token_keys(
+            secret=s.widget_identity_secret,
+            public_key=s.widget_jwt_public_key,
+            audience=s.widget_jwt_audience,
+            issuer=s.widget_jwt_issuer,
+        ),
         max_upload_bytes=s.widget_max_upload_bytes,
         upload_types=s.widget_upload_types or DEFAULT_UPLOAD_TYPES,
         visitor_rate=Rate(s.widget_visitor_rate, burst=max(1, round(s.widget_visitor_rate * 10))),

@@ -131,6 +131,11 @@ class Settings:
     # The chat widget: the secret host sites sign their users' ids with (signed identity),
     # and what a visitor may upload.
     widget_identity_secret: str | None = None
+    # Host sites' JWTs (HS256 with the secret above, or RS256/ES256 with this public key's
+    # PEM text, read from a file when the variable names one), and the claims they must carry.
+    widget_jwt_public_key: str | None = None
+    widget_jwt_audience: str | None = None
+    widget_jwt_issuer: str | None = None
     widget_max_upload_bytes: int = 3 * 1024 * 1024
     widget_upload_types: tuple[str, ...] = ()  # empty: the widget's default list
     # Messages a second per widget visitor and per client IP (bursts of 10 and 8 seconds'
@@ -171,6 +176,10 @@ class Settings:
         if origins := env.get("RELAYDESK_WIDGET_ORIGINS"):
             values["widget_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
         values["widget_identity_secret"] = env.get("RELAYDESK_WIDGET_IDENTITY_SECRET") or None
+        if raw := env.get("RELAYDESK_WIDGET_JWT_PUBLIC_KEY"):
+            values["widget_jwt_public_key"] = _pem_or_path("RELAYDESK_WIDGET_JWT_PUBLIC_KEY", raw)
+        values["widget_jwt_audience"] = env.get("RELAYDESK_WIDGET_JWT_AUDIENCE") or None
+        values["widget_jwt_issuer"] = env.get("RELAYDESK_WIDGET_JWT_ISSUER") or None
         if raw := env.get("RELAYDESK_WIDGET_MAX_UPLOAD_BYTES"):
             values["widget_max_upload_bytes"] = _positive_int(
                 "RELAYDESK_WIDGET_MAX_UPLOAD_BYTES", raw
@@ -238,6 +247,14 @@ class Settings:
         # A misconfigured channel stops the start with a clear message.
         _ = self.telegram
         _ = WhatsAppSettings.from_channel_env(self.channel_env)
+        if self.widget_jwt_public_key:
+            # Imported here: the widget package (aiohttp and all) only when a key is set.
+            from channels.widget.identity_token import load_public_key
+
+            try:
+                load_public_key(self.widget_jwt_public_key)
+            except ValueError as exc:
+                raise SettingsError(f"RELAYDESK_WIDGET_JWT_PUBLIC_KEY: {exc}") from None
 
     @property
     def telegram(self) -> TelegramSettings | None:
@@ -256,6 +273,16 @@ def _positive_int(name: str, raw: str) -> int:
     if value <= 0:
         raise SettingsError(f"{name} must be positive")
     return value
+
+
+def _pem_or_path(name: str, raw: str) -> str:
+    """PEM text as given (a one-line value may spell its line breaks `\\n`), or a file's."""
+    if "-----BEGIN" in raw:
+        return raw.replace("\\n", "\n") if "\n" not in raw else raw
+    try:
+        return Path(raw).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{name}: cannot read {raw}: {exc}") from None
 
 
 def _positive_float(name: str, raw: str) -> float:

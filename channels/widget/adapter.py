@@ -145,7 +145,7 @@ class WidgetChannel:
         cors = self._cors(request)
         try:
             form = await upload.read_upload(request, self.config)
-            visitor = form.visitor(self.config.identity_secret)
+            visitor = form.visitor(self.config)
             client_id = form.client_id
             ip = request.remote or "unknown"
             wait = max(
@@ -161,8 +161,8 @@ class WidgetChannel:
             visitor,
             client_id,
             form.fields.get("text", "")[:4000],
-            name=form.fields.get("name", "")[:200],
-            email=None,
+            name=visitor.name or form.fields.get("name", "")[:200],
+            email=visitor.email,
             site=site if _SITE.fullmatch(site) else "",
             attachments=(upload.attachment_of(form),),
         )
@@ -183,6 +183,8 @@ class WidgetChannel:
                 user_id=query.get("user_id"),
                 user_hash=query.get("user_hash"),
                 identity_secret=self.config.identity_secret,
+                token=query.get("token"),
+                token_keys=self.config.token_keys,
             )
         except IdentityRefused as exc:
             return _error(403, exc.code, exc.message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from channels.widget.identity_token import TokenKeys
 from channels.widget.limits import Rate
 
 DEFAULT_UPLOAD_TYPES = (
@@ -21,6 +22,7 @@ DEFAULT_UPLOAD_TYPES = (
 class WidgetConfig:
     origins: tuple[str, ...] = ()  # RELAYDESK_WIDGET_ORIGINS; empty: the server's own origin
     identity_secret: str | None = None  # RELAYDESK_WIDGET_IDENTITY_SECRET: signed user ids
+    token_keys: TokenKeys | None = None  # how host sites' JWTs are checked; None: not accepted
     max_upload_bytes: int = 3 * 1024 * 1024
     upload_types: tuple[str, ...] = DEFAULT_UPLOAD_TYPES
     heartbeat: float = 25.0  # seconds between WebSocket pings; a silent peer is dropped

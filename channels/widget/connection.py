@@ -65,6 +65,8 @@ async def _greet(
             user_id=frame.user_id,
             user_hash=frame.user_hash,
             identity_secret=deps.config.identity_secret,
+            token=frame.token,
+            token_keys=deps.config.token_keys,
         )
     except protocol.BadFrame as exc:
         await _refuse(ws, "bad_frame", exc.message)

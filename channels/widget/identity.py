@@ -3,7 +3,9 @@
 A visitor is either anonymous, named by a random id its browser keeps (`v_…`), or a
 host site's logged-in user whose id the site signed with the shared secret
 (RELAYDESK_WIDGET_IDENTITY_SECRET): `hex(HMAC-SHA256(secret, user_id))`. The two never
-collide: a signed user's address is `user:<id>`, which no visitor id can take.
+collide: a signed user's address is `user:<id>`, which no visitor id can take. A JWT the
+site signed (channels/widget/identity_token.py) names the same `user:<sub>`, so a site can
+move from one way of signing to the other and its users keep their conversations.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from channels.widget.identity_token import TokenKeys, TokenRefused, verify_user_token
 
 _VISITOR_ID = re.compile(r"v_[A-Za-z0-9_-]{22,64}")
 MAX_USER_ID = 200
@@ -33,6 +37,9 @@ class IdentityRefused(ValueError):
 class Visitor:
     address: str  # contact_identities.address and the thread_key of its dialogs
     signed: bool = False
+    # The profile a signed token vouches for (its `name` and `email` claims).
+    name: str = ""
+    email: str | None = None
 
 
 def new_visitor_id() -> str:
@@ -50,8 +57,18 @@ def resolve_visitor(
     user_id: str | None,
     user_hash: str | None,
     identity_secret: str | None,
+    token: str | None = None,
+    token_keys: TokenKeys | None = None,
 ) -> Visitor:
     """The visitor these credentials name; raises IdentityRefused when they do not hold."""
+    if token is not None:
+        if user_id is not None or user_hash is not None:
+            raise IdentityRefused("bad_identity", "send a token or user_id and user_hash, not both")
+        try:
+            user = verify_user_token(token, token_keys)
+        except TokenRefused as exc:
+            raise IdentityRefused(exc.code, exc.message) from None
+        return Visitor(f"user:{user.user_id}", signed=True, name=user.name, email=user.email)
     if user_id is not None or user_hash is not None:
         if not identity_secret:
             raise IdentityRefused(

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, TypeAdapter, ValidationError
 
+from channels.widget.identity_token import MAX_TOKEN
+
 MAX_TEXT = 4000
 MAX_FRAME_BYTES = 16 * 1024
 
@@ -25,6 +27,7 @@ class Hello(_Frame):
     visitor: str | None = None  # the id this browser keeps; none on a first visit
     user_id: str | None = None  # a host site's signed user
     user_hash: str | None = None
+    token: Annotated[str, Field(max_length=MAX_TOKEN)] | None = None  # a host site's signed JWT
     since: datetime | None = None  # visible_at of the newest message the widget shows
     name: Annotated[str, Field(max_length=200)] = ""
     email: EmailStr | None = None

@@ -83,8 +83,9 @@ class VisitorSocket:
         self.address = visitor.address
         self.ip = ip
         self.site = site
-        self.name = hello.name
-        self.email = str(hello.email) if hello.email else None
+        # A signed token's profile wins over what the page put in the hello.
+        self.name = visitor.name or hello.name
+        self.email = visitor.email or (str(hello.email) if hello.email else None)
         self.since = hello.since
         self.deps = deps
         self._send_lock = asyncio.Lock()
@@ -134,6 +135,11 @@ class VisitorSocket:
                 )
 
     async def welcome(self) -> None:
+        if self.visitor.name or self.visitor.email:
+            # The host site vouches for this profile: keep the contact in step with it (its
+            # email may merge it with a known contact). A user who has not written yet has no
+            # contact: the profile travels with the first message instead.
+            await self.deps.store.save_profile(self.address, name=self.name, email=self.email)
         self._dialogs = await self.deps.store.thread_dialogs(self.address)
         self.deps.hub.join(self, self._dialogs)  # before reading, so nothing falls between
         messages = await self.deps.store.recent_messages(

@@ -1,9 +1,9 @@
 """`POST /widget/upload` (a visitor's file, stored as a message) and `GET /widget/files/{id}`.
 
-An upload is a message like any other: multipart fields `visitor` (or `user_id` and
-`user_hash`), `client_id`, optional `text`, and one `file`. The declared type must be an
-allowed one and match what the bytes are; the size is checked while reading, so an
-oversize body is refused without being held in memory.
+An upload is a message like any other: multipart fields `visitor` (or a signed `token`, or
+`user_id` and `user_hash`), `client_id`, optional `text`, and one `file`. The declared type
+must be an allowed one and match what the bytes are; the size is checked while reading, so
+an oversize body is refused without being held in memory.
 """
 
 from __future__ import annotations
@@ -64,15 +64,20 @@ class UploadForm:
         self.content_type = ""
         self.data = b""
 
-    def visitor(self, identity_secret: str | None) -> Visitor:
-        if not self.fields.get("visitor") and not self.fields.get("user_id"):
-            raise UploadRefused(422, "invalid", "visitor (or user_id and user_hash) is required")
+    def visitor(self, config: WidgetConfig) -> Visitor:
+        fields = self.fields
+        if not fields.get("visitor") and not fields.get("user_id") and not fields.get("token"):
+            raise UploadRefused(
+                422, "invalid", "visitor (or token, or user_id and user_hash) is required"
+            )
         try:
             return resolve_visitor(
-                visitor_id=self.fields.get("visitor") or None,
-                user_id=self.fields.get("user_id") or None,
-                user_hash=self.fields.get("user_hash") or None,
-                identity_secret=identity_secret,
+                visitor_id=fields.get("visitor") or None,
+                user_id=fields.get("user_id") or None,
+                user_hash=fields.get("user_hash") or None,
+                identity_secret=config.identity_secret,
+                token=fields.get("token") or None,
+                token_keys=config.token_keys,
             )
         except IdentityRefused as exc:
             raise UploadRefused(403, exc.code, exc.message) from None

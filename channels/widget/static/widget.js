@@ -2,8 +2,14 @@
  * One self-contained file, no framework. It draws a chat bubble in a shadow root (the host
  * page's styles cannot reach in), talks to HOST over a WebSocket (/widget/ws) and keeps the
  * visitor's id, profile and unsent messages in localStorage, so nothing typed is lost across
- * reconnects and reloads. Optional attributes: data-lang (ru|en), data-user-id,
- * data-user-hash (signed identity), data-user-name, data-user-email, data-open. */
+ * reconnects and reloads. Optional attributes: data-lang (ru|en), data-user-token (a JWT the
+ * site signed for its logged-in user), data-user-id and data-user-hash (an HMAC-signed id),
+ * data-user-name, data-user-email, data-open.
+ * JS API, callable before the script has loaded (calls queue up):
+ *   window.relaydesk = window.relaydesk || function () { (relaydesk.q = relaydesk.q || []).push(arguments); };
+ *   relaydesk("identify", { token: "eyJ…" });   // log in, or renew the token
+ *   relaydesk("logout");                         // back to an anonymous visitor
+ * A token the server refuses fires `relaydesk:identity-refused` on window ({code, message}). */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -54,8 +60,32 @@
     return prefix + s;
   }
 
-  var signed = !!(data.userId && data.userHash);
-  var visitor = signed ? null : load("visitor", null);
+  // Signed identity: a JWT (data-user-token or the JS API) or an HMAC-signed id. The server
+  // checks either; the widget only passes it on and notices when the person changes.
+  var token = data.userToken || null;
+  var queued = (typeof window.relaydesk === "function" && window.relaydesk.q) || [];
+  for (var qi = 0; qi < queued.length; qi++) token = tokenAfter(queued[qi][0], queued[qi][1], token);
+  function tokenAfter(command, options, current) {
+    if (command === "identify") return (options && options.token) || null;
+    if (command === "logout") return null;
+    return current;
+  }
+  function hmacSigned() { return !!(data.userId && data.userHash); }
+  function signedIn() { return !!token || hmacSigned(); }
+  function credentials() { // what names the visitor to the server: hello, uploads, file links
+    if (token) return { token: token };
+    if (hmacSigned()) return { user_id: data.userId, user_hash: data.userHash };
+    return { visitor: visitor || "" };
+  }
+  function subjectOf(jwt) {
+    try { return JSON.parse(atob(jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).sub; }
+    catch (e) { return jwt; }
+  }
+  function who() { // the person the widget speaks for: a new one starts a new conversation
+    if (token) return "jwt:" + subjectOf(token);
+    return hmacSigned() ? "hmac:" + data.userId : "visitor";
+  }
+  var visitor = signedIn() ? null : load("visitor", null);
   var profile = load("profile", { name: data.userName || "", email: data.userEmail || "" });
   var pending = load("pending", []); // [{client_id, text}] not yet acknowledged by the server
 
@@ -130,10 +160,9 @@
   var maxOut = 0, readSent = 0; // the newest reply shown, and the newest reported as read
 
   function fileUrl(file) {
-    var q = signed
-      ? "user_id=" + encodeURIComponent(data.userId) + "&user_hash=" + encodeURIComponent(data.userHash)
-      : "visitor=" + encodeURIComponent(visitor || "");
-    return origin + "/widget/files/" + file.id + "?" + q;
+    var c = credentials(), q = [];
+    for (var k in c) q.push(k + "=" + encodeURIComponent(c[k]));
+    return origin + "/widget/files/" + file.id + "?" + q.join("&");
   }
   function fill(el, m) {
     el.textContent = "";
@@ -145,6 +174,10 @@
       a.target = "_blank";
       a.rel = "noopener noreferrer"; // the link carries the visitor id: keep it out of Referer headers
       a.textContent = f.filename;
+      // A token expires: the link takes the current one when it is followed.
+      var renew = function () { a.href = fileUrl(f); };
+      a.addEventListener("click", renew);
+      a.addEventListener("auxclick", renew);
       a.className = "file";
       if (m.text) el.appendChild(document.createElement("br"));
       el.appendChild(a);
@@ -194,6 +227,10 @@
   /* ---------- connection ---------- */
   var ws = null, attempt = 0, heartbeatTimer = null, lastSeen = 0, heartbeat = 25;
   var reconnectTimer = null, typingTimer = null, lastTyping = 0;
+  var IDENTITY_ERRORS = ["identity_not_enabled", "bad_identity", "bad_token", "bad_token_signature",
+    "token_expired", "token_not_yet_valid", "token_wrong_audience", "token_wrong_issuer",
+    "token_algorithm_refused"];
+  var refused = null; // the server will not take these credentials: wait for new ones
 
   function wsUrl() {
     var u = new URL("/widget/ws", origin);
@@ -207,18 +244,19 @@
   }
   function connect() {
     clearTimeout(reconnectTimer);
-    if (ws && ws.readyState < 2) return;
+    if (refused || (ws && ws.readyState < 2)) return;
     var sock = new WebSocket(wsUrl());
     ws = sock;
     sock.onopen = function () {
       var hello = { type: "hello", since: newest, name: profile.name || "" };
       if (profile.email) hello.email = profile.email;
-      if (signed) { hello.user_id = data.userId; hello.user_hash = data.userHash; }
-      else if (visitor) hello.visitor = visitor;
+      var c = credentials();
+      for (var k in c) if (c[k]) hello[k] = c[k]; // a first visit sends no id: it is given one
       sock.send(JSON.stringify(hello));
       lastSeen = Date.now();
     };
     sock.onmessage = function (ev) {
+      if (ws !== sock) return; // a socket of the person before a switch
       lastSeen = Date.now();
       var f;
       try { f = JSON.parse(ev.data); } catch (e) { return; }
@@ -228,6 +266,7 @@
       if (ws !== sock) return;
       clearInterval(heartbeatTimer);
       status.classList.add("on");
+      if (refused) return;
       var delay = Math.min(30000, 500 * Math.pow(2, attempt++)) * (0.5 + Math.random() / 2);
       reconnectTimer = setTimeout(connect, delay);
     };
@@ -263,6 +302,11 @@
       } else if (f.code === "bad_visitor") {
         visitor = null;
         save("visitor", null);
+      } else if (IDENTITY_ERRORS.indexOf(f.code) >= 0) {
+        // Retrying would be refused again: the host page can give a new token instead.
+        refused = f.code;
+        window.dispatchEvent(new CustomEvent("relaydesk:identity-refused",
+          { detail: { code: f.code, message: f.message } }));
       }
     }
   }
@@ -298,8 +342,8 @@
     fileInput.value = "";
     if (!file) return;
     var form = new FormData();
-    if (signed) { form.append("user_id", data.userId); form.append("user_hash", data.userHash); }
-    else form.append("visitor", visitor || "");
+    var c = credentials();
+    for (var k in c) form.append(k, c[k]);
     form.append("client_id", randomId("f_", 20));
     form.append("site", site);
     form.append("name", profile.name || "");
@@ -329,6 +373,37 @@
   }
   $(".bubble").addEventListener("click", function () { setOpen(!panel.classList.contains("open")); });
   $(".close").addEventListener("click", function () { setOpen(false); });
+
+  /* ---------- JS API: log in, renew the token, log out ---------- */
+  function setToken(next) {
+    var before = who(), wasSigned = signedIn();
+    token = next;
+    refused = null;
+    attempt = 0;
+    if (who() !== before) switchPerson(wasSigned);
+    else connect(); // a renewed token: used from the next connection, upload and file link
+  }
+  function switchPerson(wasSigned) {
+    // Someone else now: forget what the last person saw. Messages typed but not yet sent
+    // go along only when an anonymous visitor logs in (the same person, now known).
+    if (wasSigned) { pending = []; save("pending", pending); }
+    if (!signedIn()) {
+      visitor = null;
+      save("visitor", null);
+      profile = { name: "", email: "" };
+      save("profile", profile);
+      contactForm.elements.name.value = contactForm.elements.email.value = "";
+    }
+    shown = {}; byClient = {}; newest = null; maxOut = readSent = 0;
+    log.textContent = "";
+    log.appendChild(greeting);
+    pending.forEach(showPending);
+    var old = ws;
+    ws = null;
+    if (old) old.close();
+    connect();
+  }
+  window.relaydesk = function (command, options) { setToken(tokenAfter(command, options, token)); };
 
   function mount() {
     document.body.appendChild(host);
