@@ -7,7 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, async_playwright
 
 from inbox.auth import hash_password
@@ -15,6 +18,12 @@ from storage import Database
 from storage import agents as agent_repo
 
 CHROMIUM = "/usr/bin/chromium"
+HOST_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>
+<style>*{{color:red!important;font-size:40px!important}}</style></head>
+<body><h1>A shop on another origin</h1>
+<script src="{widget}/widget.js" data-site="shop" {lang} data-open async></script>
+</body></html>"""
+
 # Set to a directory (docs/screenshots) to keep the screenshots the tests take.
 SCREENSHOTS_ENV = "RELAYDESK_SCREENSHOTS_DIR"
 
@@ -66,3 +75,18 @@ async def screenshot(page: Page, tmp_path: Path, name: str) -> Path:
     await page.screenshot(path=str(target), full_page=False)
     assert target.stat().st_size > 1000
     return target
+
+
+async def serve_host_page(
+    aiohttp_server: Any, widget: dict[str, str], lang: str = "en"
+) -> TestServer:
+    """A page on another origin (another port) that embeds the widget of `widget["url"]`."""
+
+    async def page(_request: web.Request) -> web.Response:
+        text = HOST_PAGE.format(widget=widget["url"], lang=f'data-lang="{lang}"' if lang else "")
+        return web.Response(text=text, content_type="text/html")
+
+    host_app = web.Application()
+    host_app.router.add_get("/", page)
+    server: TestServer = await aiohttp_server(host_app)
+    return server

@@ -16,24 +16,17 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from relaydesk.app import CHANNELS, create_app
 from relaydesk.settings import Settings
 from tests.conftest import AUTH, ROOT
+from tests.e2e.browser import serve_host_page
 from tests.e2e.server import running
 
 CHROMIUM = "/usr/bin/chromium"
 XSS = '<img src=x onerror="window.__xss=1">'
-
-HOST_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>
-<style>*{{color:red!important;font-size:40px!important}}</style></head>
-<body><h1>A shop on another origin</h1>
-<script src="{widget}/widget.js" data-site="shop" {lang} data-open async></script>
-</body></html>"""
-
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
@@ -41,21 +34,6 @@ async def browser() -> AsyncIterator[Browser]:
         chromium = await p.chromium.launch(executable_path=CHROMIUM)
         yield chromium
         await chromium.close()
-
-
-async def serve_host_page(
-    aiohttp_server: Any, widget: dict[str, str], lang: str = "en"
-) -> TestServer:
-    """A page on another origin (another port) that embeds the widget of `widget["url"]`."""
-
-    async def page(_request: web.Request) -> web.Response:
-        text = HOST_PAGE.format(widget=widget["url"], lang=f'data-lang="{lang}"' if lang else "")
-        return web.Response(text=text, content_type="text/html")
-
-    host_app = web.Application()
-    host_app.router.add_get("/", page)
-    server: TestServer = await aiohttp_server(host_app)
-    return server
 
 
 async def widget_dialog(api: aiohttp.ClientSession, base: str) -> dict[str, Any]:

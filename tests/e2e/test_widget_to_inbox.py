@@ -1,6 +1,6 @@
 """The whole loop in headless Chromium: a visitor in the widget, an agent in the inbox.
 
-The visitor writes on the demo page of a bare `relaydesk serve`; the message appears live in
+The visitor writes in the widget on a shop's page of another origin; the message appears live in
 the agent's inbox; the agent answers from the dialog page; the visitor sees it live. Then the
 visitor's connection drops while the agent answers again and comes back: the answer arrives
 once. Nothing here uses the REST API: both people use the pages.
@@ -9,12 +9,13 @@ once. Nothing here uses the REST API: both people use the pages.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Page, expect
 
 from tests.conftest import fresh_database
-from tests.e2e.browser import chromium, create_accounts, log_in, screenshot
+from tests.e2e.browser import chromium, create_accounts, log_in, screenshot, serve_host_page
 from tests.e2e.server import running
 
 pytestmark = pytest.mark.slow
@@ -38,19 +39,26 @@ async def agent_answers(page: Page, text: str) -> None:
 
 
 async def test_visitor_and_agent_talk_through_widget_and_inbox(
-    sqlite_url: str, tmp_path: Path
+    aiohttp_server: Any, sqlite_url: str, tmp_path: Path
 ) -> None:
     """Widget → inbox live, inbox → widget live, and a dropped connection loses nothing."""
     await create_accounts(sqlite_url, {"alice": ("alice-password", "agent")})
-    async with running(sqlite_url, tmp_path / "srv") as server, chromium() as browser:
+    widget: dict[str, str] = {}
+    shop = await serve_host_page(aiohttp_server, widget)
+    shop_origin = f"http://{shop.host}:{shop.port}"
+    allowed = {"RELAYDESK_WIDGET_ORIGINS": shop_origin}
+    async with (
+        running(sqlite_url, tmp_path / "srv", env=allowed) as server,
+        chromium() as browser,
+    ):
+        widget["url"] = server.url
         agent = await (await browser.new_context()).new_page()
         await log_in(agent, server.url, "alice", "alice-password")
         await expect(agent.locator("body[data-live=on]")).to_have_count(1)
 
         visitor_context = await browser.new_context()
         visitor = await visitor_context.new_page()
-        await visitor.goto(f"{server.url}/")
-        await visitor.locator("button.bubble").click()
+        await visitor.goto(shop_origin)  # the host page opens the chat itself (data-open)
         await visitor_says(visitor, "Hi! My parcel never arrived.")
         await expect(visitor.locator(".msg.in:not(.pending)")).to_have_count(1)
 
@@ -79,6 +87,5 @@ async def test_visitor_and_agent_talk_through_widget_and_inbox(
         )
         await screenshot(agent, tmp_path, "widget-to-inbox")
         await visitor.reload()
-        await visitor.locator("button.bubble").click()
         await expect(visitor.locator(".msg.out")).to_have_count(2)  # history once, no doubles
         await expect(visitor.locator(".msg.in:not(.pending)")).to_have_count(2)
