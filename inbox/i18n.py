@@ -70,6 +70,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "why_mine": ("Why is this mine?", "Почему это у меня?"),
     "rules_fired": ("Rules that fired", "Сработавшие правила"),
     "nobody": ("nobody", "никто"),
+    "visitor": ("Visitor", "Посетитель"),
     "save": ("Save", "Сохранить"),
     "take": ("Take", "Взять"),
     "create_task": ("Make a task", "Создать задачу"),

@@ -35,6 +35,20 @@ def _short_time(value: str | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
+def _contact_label(contact: dict[str, Any], t: Translator) -> str:
+    """What to call a contact: their name, else an address people recognise (an email, a
+    phone), else "Visitor #12" (a widget visitor's address is an opaque random id)."""
+    if contact.get("name"):
+        return str(contact["name"])
+    for key in ("email", "phone"):
+        if contact.get(key):
+            return str(contact[key])
+    for identity in contact.get("identities") or ():
+        if identity.get("channel") not in ("widget", "api"):
+            return str(identity["address"])
+    return f"{t('visitor')} #{contact.get('id')}"
+
+
 ENV = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(default=True, default_for_string=True),
@@ -44,6 +58,7 @@ ENV = Environment(
 )
 ENV.filters["size"] = _human_size
 ENV.filters["short_time"] = _short_time
+ENV.globals["contact_label"] = _contact_label
 
 
 def page_context(request: web.Request) -> dict[str, Any]:

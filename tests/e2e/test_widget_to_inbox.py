@@ -8,6 +8,7 @@ once. Nothing here uses the REST API: both people use the pages.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,8 @@ async def test_visitor_and_agent_talk_through_widget_and_inbox(
         await expect(agent.locator(".msg-in .msg-text")).to_have_text(
             "Hi! My parcel never arrived."
         )
+        # an anonymous visitor is named for people, not by its random widget id
+        await expect(agent.locator("h1.contact-name")).to_have_text(re.compile(r"^Visitor #\d+$"))
 
         await agent_answers(agent, "Sorry! Let me check the tracking number.")
         answers = visitor.locator(".msg.out")
