@@ -12,6 +12,7 @@ from aiohttp import web
 
 from dialogs.model import ChannelKind, ContactProfile, InboundAttachment, InboundMessage
 from inbox.api_replies import REPLY_OPERATIONS
+from inbox.api_reports import REPORT_OPERATIONS
 from inbox.api_routing import ROUTING_OPERATIONS
 from inbox.auth import bearer_token, hash_token, same_secret
 from inbox.bodies import read_json
@@ -317,7 +318,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_type="text/event-stream",
     ),
 )
-OPERATIONS = (*OPERATIONS, *ROUTING_OPERATIONS, *REPLY_OPERATIONS)
+OPERATIONS = (*OPERATIONS, *ROUTING_OPERATIONS, *REPLY_OPERATIONS, *REPORT_OPERATIONS)
 
 
 def add_operations(app: web.Application, operations: tuple[Operation, ...]) -> None:

@@ -1,0 +1,232 @@
+"""The reports' reads: task facts, message and dialog volumes, aggregated in SQL where it pays.
+
+Timestamps come back as epoch seconds (floats) computed by the database, not as datetimes:
+a month of a busy desk is 100,000 tasks, and parsing datetimes in Python would cost more
+than the whole query. Message volumes are counted in SQL, over the covering index
+``ix_messages_created_at`` (created_at, direction, channel), never fetched row by row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import (
+    Float,
+    and_,
+    case,
+    cast,
+    exists,
+    extract,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import ColumnElement
+
+from dialogs.model import ChannelKind
+from storage.db import ReadTx
+from storage.queries import _json_array_contains
+from storage.tables import dialogs, messages, tasks
+
+
+@dataclass(frozen=True, slots=True)
+class ReportScope:
+    """Which data a report covers: [start, end) and the filters (None: no filter)."""
+
+    start: datetime
+    end: datetime
+    channel: str | None = None
+    queues: tuple[str, ...] | None = None  # a queue filter, or a team's queues
+    agent: str | None = None
+    tag: str | None = None
+
+    @property
+    def filters_tasks(self) -> bool:
+        return self.queues is not None or self.agent is not None
+
+
+class TaskFact(NamedTuple):
+    """One task as the reports read it; times are epoch seconds. A tuple: built by the
+    hundred thousand, straight from database rows."""
+
+    channel: str
+    queue: str
+    assignee: str | None
+    status: str
+    sla_policy: str | None
+    created: float
+    assigned: float | None
+    first_response: float | None
+    closed: float | None
+    first_response_due: float | None
+    resolution_due: float | None
+    held: float | None
+    reopens: int  # 1 for a follow-up made in the period: same dialog and queue, created
+    # after an earlier task there was done
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeRow:
+    """Counts for one (hour or period, channel): new dialogs, inbound and outbound messages."""
+
+    hour: float | None  # epoch seconds of the UTC hour, None for period totals
+    channel: str
+    dialogs: int
+    messages_in: int
+    messages_out: int
+
+
+def epoch(tx: ReadTx, column: Any) -> ColumnElement[Any]:
+    """Seconds since 1970 as a float, computed by the database."""
+    if tx.dialect.name == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff'
+        return func.unixepoch(column) + cast(func.substr(column, 20), Float)
+    return cast(extract("epoch", column), Float)
+
+
+def _hour(tx: ReadTx, column: Any) -> ColumnElement[Any]:
+    """The UTC hour a timestamp falls in, as text (SQLite) or epoch seconds (PostgreSQL)."""
+    if tx.dialect.name == "sqlite":
+        return func.substr(column, 1, 13)
+    return func.floor(cast(extract("epoch", column), Float) / 3600) * 3600
+
+
+def _hour_epoch(tx: ReadTx, value: Any) -> float:
+    if tx.dialect.name == "sqlite":
+        return datetime.strptime(value, "%Y-%m-%d %H").replace(tzinfo=UTC).timestamp()
+    return float(value)
+
+
+def _task_conditions(tx: ReadTx, scope: ReportScope) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if scope.channel is not None:
+        where.append(dialogs.c.channel == scope.channel)
+    if scope.queues is not None:
+        where.append(tasks.c.queue.in_(scope.queues))
+    if scope.agent is not None:
+        where.append(tasks.c.assignee == scope.agent)
+    if scope.tag is not None:
+        where.append(_json_array_contains(tx, dialogs.c.tags, scope.tag))
+    return where
+
+
+def _dialog_conditions(tx: ReadTx, scope: ReportScope) -> list[ColumnElement[bool]]:
+    """Dialog filters for volumes: tag on the dialog; queue/agent by a matching task in it."""
+    where: list[ColumnElement[bool]] = []
+    if scope.tag is not None:
+        where.append(_json_array_contains(tx, dialogs.c.tags, scope.tag))
+    if scope.filters_tasks:
+        task_where = [tasks.c.dialog_id == dialogs.c.id]
+        if scope.queues is not None:
+            task_where.append(tasks.c.queue.in_(scope.queues))
+        if scope.agent is not None:
+            task_where.append(tasks.c.assignee == scope.agent)
+        where.append(exists().where(*task_where))
+    return where
+
+
+async def fetch_task_facts(tx: ReadTx, scope: ReportScope) -> list[TaskFact]:
+    """Every task that was open at some moment of the period (created before its end, not
+    closed before its start): all a period's figures are about these tasks."""
+    earlier = aliased(tasks)
+    reopens = and_(
+        tasks.c.created_at >= scope.start,
+        exists().where(
+            earlier.c.dialog_id == tasks.c.dialog_id,
+            earlier.c.queue == tasks.c.queue,
+            earlier.c.id < tasks.c.id,
+            earlier.c.status == "done",
+            earlier.c.closed_at <= tasks.c.created_at,
+        ),
+    )
+    stmt = (
+        select(
+            dialogs.c.channel,
+            tasks.c.queue,
+            tasks.c.assignee,
+            tasks.c.status,
+            tasks.c.sla_policy,
+            epoch(tx, tasks.c.created_at),
+            epoch(tx, tasks.c.assigned_at),
+            epoch(tx, tasks.c.first_response_at),
+            epoch(tx, tasks.c.closed_at),
+            epoch(tx, tasks.c.first_response_due),
+            epoch(tx, tasks.c.resolution_due),
+            epoch(tx, tasks.c.held_at),
+            case((reopens, literal(1)), else_=literal(0)),
+        )
+        .join(dialogs, dialogs.c.id == tasks.c.dialog_id)
+        .where(
+            tasks.c.created_at < scope.end,
+            or_(tasks.c.closed_at.is_(None), tasks.c.closed_at >= scope.start),
+            *_task_conditions(tx, scope),
+        )
+    )
+    result = await tx.execute(stmt)
+    return list(map(TaskFact._make, result))
+
+
+async def fetch_volumes(tx: ReadTx, scope: ReportScope, hourly: bool) -> list[VolumeRow]:
+    """New dialogs and in/out messages per channel, per UTC hour when ``hourly``."""
+    counts: dict[tuple[float | None, str], list[int]] = {}
+    for hour, channel, n in await _dialog_counts(tx, scope, hourly):
+        counts.setdefault((hour, channel), [0, 0, 0])[0] = n
+    for hour, channel, n_in, n_out in await _message_counts(tx, scope, hourly):
+        row = counts.setdefault((hour, channel), [0, 0, 0])
+        row[1], row[2] = n_in, n_out
+    ordered = sorted(counts.items(), key=lambda kv: (kv[0][0] or 0.0, kv[0][1]))
+    return [VolumeRow(hour, channel, v[0], v[1], v[2]) for (hour, channel), v in ordered]
+
+
+async def _dialog_counts(
+    tx: ReadTx, scope: ReportScope, hourly: bool
+) -> list[tuple[float | None, str, int]]:
+    where = [dialogs.c.created_at >= scope.start, dialogs.c.created_at < scope.end]
+    if scope.channel is not None:
+        where.append(dialogs.c.channel == scope.channel)
+    where.extend(_dialog_conditions(tx, scope))
+    keys: list[Any] = [dialogs.c.channel]
+    if hourly:
+        keys.insert(0, _hour(tx, dialogs.c.created_at))
+    rows = (await tx.execute(select(*keys, func.count()).where(*where).group_by(*keys))).all()
+    if hourly:
+        return [(_hour_epoch(tx, r[0]), str(r[1]), int(r[2])) for r in rows]
+    return [(None, str(r[0]), int(r[1])) for r in rows]
+
+
+async def _message_counts(
+    tx: ReadTx, scope: ReportScope, hourly: bool
+) -> list[tuple[float | None, str, int, int]]:
+    """Per channel and direction, a range of the index ``ix_messages_volume`` each: counting
+    index entries, never grouping a million rows (which on SQLite means sorting them)."""
+    kinds = [scope.channel] if scope.channel is not None else [str(c) for c in ChannelKind]
+    dialog_where = _dialog_conditions(tx, scope)
+    parts = []
+    for kind in kinds:
+        for direction in ("in", "out"):
+            source: Any = messages
+            where = [
+                messages.c.direction == direction,
+                messages.c.channel == kind,
+                messages.c.created_at >= scope.start,
+                messages.c.created_at < scope.end,
+            ]
+            if dialog_where:
+                source = messages.join(dialogs, dialogs.c.id == messages.c.dialog_id)
+                where.extend(dialog_where)
+            hour: Any = _hour(tx, messages.c.created_at) if hourly else literal(None)
+            stmt = select(literal(kind), literal(direction), hour, func.count())
+            stmt = stmt.select_from(source).where(*where)
+            parts.append(stmt.group_by(hour) if hourly else stmt)
+    counts: dict[tuple[float | None, str], list[int]] = {}
+    for kind, direction, hour_value, n in await tx.execute(union_all(*parts)):
+        at = _hour_epoch(tx, hour_value) if hourly else None
+        row = counts.setdefault((at, kind), [0, 0])
+        row[0 if direction == "in" else 1] += int(n)
+    return [
+        (at, kind, n_in, n_out) for (at, kind), (n_in, n_out) in counts.items() if n_in or n_out
+    ]
