@@ -29,7 +29,9 @@ from inbox.api_replies import OUTBOX
 from inbox.auth import hash_password, hash_token, new_password, new_token
 from inbox.context import ROUTING_SERVICES, SERVICES, RoutingServices, Services
 from inbox.errors import Handler, json_errors
+from inbox.metrics_endpoint import get_metrics, request_metrics
 from inbox.pages import start_page
+from inbox.reports_page import reports_page
 from relaydesk.channels import build_channels
 from relaydesk.settings import Settings
 from router import warm_up_language_detector
@@ -78,12 +80,19 @@ def create_app(
     """Build the whole application; start-up migrates, starts workers; clean-up stops them."""
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[request_context, json_errors, api_auth(public_handlers(OPERATIONS))],
+        middlewares=[
+            request_metrics,
+            request_context,
+            json_errors,
+            api_auth(public_handlers(OPERATIONS)),
+        ],
     )
     app[SETTINGS] = settings
     app[RULEBOOK] = load_rulebook(settings)  # fail fast, before binding a port
     add_operations(app, OPERATIONS)
     app.router.add_get("/", start_page)
+    app.router.add_get("/metrics", get_metrics)
+    app.router.add_get("/admin/reports", reports_page)  # behind the /admin login middleware
 
     # Channels are built now, to register their webhooks; the core reaches them at start-up.
     async def ingest(message: InboundMessage) -> IngestResult:
