@@ -8,6 +8,7 @@ than the whole query. Message volumes are counted in SQL, over the covering inde
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -23,6 +24,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.orm import aliased
@@ -129,12 +131,23 @@ def _dialog_conditions(tx: ReadTx, scope: ReportScope) -> list[ColumnElement[boo
     return where
 
 
+async def _without_jit(tx: ReadTx) -> None:
+    """PostgreSQL would compile these big scans to machine code first: 0.5 s lost each time."""
+    if tx.dialect.name == "postgresql":
+        await tx.execute(text("SET LOCAL jit = off"))
+
+
 async def fetch_task_facts(tx: ReadTx, scope: ReportScope) -> list[TaskFact]:
     """Every task that was open at some moment of the period (created before its end, not
     closed before its start): all a period's figures are about these tasks."""
     earlier = aliased(tasks)
+    several = aliased(tasks)
+    with_follow_ups = (  # dialogs with more than one task: only their tasks can be follow-ups
+        select(several.c.dialog_id).group_by(several.c.dialog_id).having(func.count() > 1)
+    )
     reopens = and_(
         tasks.c.created_at >= scope.start,
+        tasks.c.dialog_id.in_(with_follow_ups),
         exists().where(
             earlier.c.dialog_id == tasks.c.dialog_id,
             earlier.c.queue == tasks.c.queue,
@@ -150,14 +163,14 @@ async def fetch_task_facts(tx: ReadTx, scope: ReportScope) -> list[TaskFact]:
             tasks.c.assignee,
             tasks.c.status,
             tasks.c.sla_policy,
-            epoch(tx, tasks.c.created_at),
-            epoch(tx, tasks.c.assigned_at),
-            epoch(tx, tasks.c.first_response_at),
-            epoch(tx, tasks.c.closed_at),
-            epoch(tx, tasks.c.first_response_due),
-            epoch(tx, tasks.c.resolution_due),
-            epoch(tx, tasks.c.held_at),
-            case((reopens, literal(1)), else_=literal(0)),
+            epoch(tx, tasks.c.created_at).label("created"),
+            epoch(tx, tasks.c.assigned_at).label("assigned"),
+            epoch(tx, tasks.c.first_response_at).label("first_response"),
+            epoch(tx, tasks.c.closed_at).label("closed"),
+            epoch(tx, tasks.c.first_response_due).label("first_response_due"),
+            epoch(tx, tasks.c.resolution_due).label("resolution_due"),
+            epoch(tx, tasks.c.held_at).label("held"),
+            case((reopens, literal(1)), else_=literal(0)).label("reopens"),
         )
         .join(dialogs, dialogs.c.id == tasks.c.dialog_id)
         .where(
@@ -166,8 +179,10 @@ async def fetch_task_facts(tx: ReadTx, scope: ReportScope) -> list[TaskFact]:
             *_task_conditions(tx, scope),
         )
     )
+    await _without_jit(tx)
     result = await tx.execute(stmt)
-    return list(map(TaskFact._make, result))
+    # Rows are tuples with TaskFact's fields as labels: no copy into 100,000 new objects.
+    return typing.cast(list[TaskFact], result.all())
 
 
 async def fetch_volumes(tx: ReadTx, scope: ReportScope, hourly: bool) -> list[VolumeRow]:
@@ -223,6 +238,7 @@ async def _message_counts(
             stmt = stmt.select_from(source).where(*where)
             parts.append(stmt.group_by(hour) if hourly else stmt)
     counts: dict[tuple[float | None, str], list[int]] = {}
+    await _without_jit(tx)
     for kind, direction, hour_value, n in await tx.execute(union_all(*parts)):
         at = _hour_epoch(tx, hour_value) if hourly else None
         row = counts.setdefault((at, kind), [0, 0])

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dialogs.reports.business import BusinessClock
+import numpy as np
+
 from dialogs.reports.metrics import (
-    Backlog,
-    Key,
+    Codes,
+    Floats,
     Tally,
+    TaskArrays,
     Window,
-    tally_series,
-    tally_tasks,
+    add_snapshot,
+    aggregate,
+    backlog_at,
     tally_volumes,
 )
+from router import Calendar
 from storage.reports import TaskFact, VolumeRow
 
 DIMENSIONS: tuple[str, ...] = ("channel", "queue", "agent")
@@ -30,35 +33,41 @@ class Facts:
     tasks: Sequence[TaskFact]
     volumes: Sequence[VolumeRow]
     window: Window
-    clocks: dict[str | None, BusinessClock]
+    calendars: dict[str, Calendar | None]  # SLA policy -> its business hours
     by_agent: bool = False  # filtered to one agent: each task counts from its assignment on
-
-
-def _attribute(dimension: str) -> Callable[[TaskFact], str | None]:
-    if dimension == "channel":
-        return lambda t: t.channel
-    if dimension == "queue":
-        return lambda t: t.queue
-    return lambda t: t.assignee
 
 
 def breakdowns(facts: Facts) -> dict[str, list[dict[str, Any]]]:
     """The period's totals (under "") and one row of figures per channel, queue and agent.
 
-    Every task has a channel, so the totals are the channels' groups merged."""
-    groupings: list[dict[Key, Tally]] = [{} for _ in DIMENSIONS]
-    keys = [_attribute(d) for d in DIMENSIONS]
-    held = [facts.by_agent or d == "agent" for d in DIMENSIONS]
-    tally_tasks(facts.tasks, facts.window, facts.clocks, keys, groupings, held)
-    by_channel = groupings[DIMENSIONS.index("channel")]
-    tally_volumes(facts.volumes, lambda r: r.channel, by_channel)
+    An agent holds a task only from its assignment on: events before it are not theirs
+    (with ``by_agent``, a report filtered to one agent, that holds for every group)."""
+    arrays = TaskArrays(facts.tasks, facts.window, facts.calendars)
+    owned = facts.by_agent
     total = Tally()
-    for group in by_channel.values():
-        total.merge(group)
+    everything = np.zeros(arrays.n, dtype=np.int64)
+    aggregate(arrays, [total], _constant(everything), owned=owned)
+    add_snapshot(arrays, [total], everything, owned=owned)
+    tally_volumes(facts.volumes, lambda _r: "", {"": total})
     out = {"": [total.figures()]}
-    for dimension, groups in zip(DIMENSIONS, groupings, strict=True):
-        out[dimension] = [{dimension: k, **groups[k].figures()} for k in sorted(groups, key=str)]
+    for dimension, names, codes, is_agents in (
+        ("channel", arrays.channels, arrays.channel, False),
+        ("queue", arrays.queues, arrays.queue, False),
+        ("agent", arrays.agents, arrays.agent, True),
+    ):
+        groups = [Tally() for _ in names]
+        aggregate(arrays, groups, _constant(codes), owned=owned or is_agents)
+        add_snapshot(arrays, groups, codes, owned=owned or is_agents)
+        by_name = dict(zip(names, groups, strict=True))
+        if dimension == "channel":
+            tally_volumes(facts.volumes, lambda r: r.channel, by_name)
+        out[dimension] = [{dimension: k, **by_name[k].figures()} for k in sorted(by_name)]
     return out
+
+
+def _constant(codes: Codes) -> Callable[[Floats], Codes]:
+    """A key that puts every event of a task in the task's group, whenever it happened."""
+    return lambda _at: codes
 
 
 def bucket_starts(start: datetime, end: datetime, zone: ZoneInfo, interval: str) -> list[float]:
@@ -84,22 +93,28 @@ def bucket_starts(start: datetime, end: datetime, zone: ZoneInfo, interval: str)
 
 def series(facts: Facts, starts: Sequence[float]) -> list[tuple[float, dict[str, Any]]]:
     """Figures per time bucket: each event counts in the bucket it happened in."""
+    arrays = TaskArrays(facts.tasks, facts.window, facts.calendars)
+    edges = np.array(starts, dtype=np.float64)
+    groups = [Tally() for _ in starts]
 
-    def bucket(at: float) -> float | None:
-        i = bisect_right(starts, at) - 1
-        return starts[i] if i >= 0 else None
+    def bucket(at: Floats) -> Codes:
+        return np.searchsorted(edges, at, side="right") - 1
 
-    groups: dict[Key, Tally] = {s: Tally() for s in starts}
-    tally_series(facts.tasks, facts.window, facts.clocks, bucket, groups, facts.by_agent)
-    tally_volumes(facts.volumes, lambda r: bucket(r.hour) if r.hour is not None else None, groups)
-    backlog = Backlog(facts.tasks, by_agent=facts.by_agent)
-    ends = [*starts[1:], facts.window.end]
+    aggregate(arrays, groups, bucket, owned=facts.by_agent)
+    by_start = dict(zip(starts, groups, strict=True))
+    tally_volumes(
+        facts.volumes,
+        lambda r: starts[int(bucket(np.array([r.hour]))[0])] if r.hour is not None else None,
+        by_start,
+    )
+    window = facts.window
+    ends = [min(e, window.end) for e in [*starts[1:], window.end]]
+    moments = np.array(ends, dtype=np.float64)
+    opened, waiting = backlog_at(arrays, moments, owned=facts.by_agent)
     points = []
-    for s, e in zip(starts, ends, strict=True):
-        moment = min(e, facts.window.end)
-        g = groups[s]
-        if moment > facts.window.start:
-            g.backlog, g.waiting = backlog.at(moment)
+    for i, (s, g) in enumerate(zip(starts, groups, strict=True)):
+        if ends[i] > window.start:
+            g.backlog, g.waiting = opened[i], waiting[i]
         points.append((s, g.figures()))
     return points
 

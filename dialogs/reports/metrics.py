@@ -19,18 +19,22 @@ same numbers however the data moves on afterwards:
 
 from __future__ import annotations
 
-import dataclasses
-import math
-from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from dialogs.reports.business import BusinessClock
 from dialogs.reports.stats import median_and_p90, ratio, seconds
+from router import Calendar
 from storage.reports import TaskFact, VolumeRow
 
-Key = Hashable
+Key = Hashable  # a group: a channel, queue, agent or bucket
+Floats = npt.NDArray[np.float64]
+Flags = npt.NDArray[np.bool_]
+Codes = npt.NDArray[np.int64]
 
 
 @dataclass(slots=True)
@@ -54,13 +58,6 @@ class Tally:
     backlog: int = 0
     waiting: int = 0
     load: int = 0
-
-    def merge(self, other: Tally) -> None:
-        for name in _COUNTS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.first_response.extend(other.first_response)
-        self.resolution.extend(other.resolution)
-        self.wait.extend(other.wait)
 
     def figures(self) -> dict[str, Any]:
         met, breached = self.fr_met + self.res_met, self.fr_breached + self.res_breached
@@ -96,11 +93,6 @@ class Tally:
 
 
 COLUMNS: tuple[str, ...] = tuple(Tally().figures())
-_COUNTS = tuple(
-    f.name
-    for f in dataclasses.fields(Tally)
-    if f.name not in ("first_response", "resolution", "wait")
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,239 +102,174 @@ class Window:
     start: float
     end: float
 
-    def has(self, t: float | None) -> bool:
-        return t is not None and self.start <= t < self.end
 
+class TaskArrays:
+    """The tasks as columns (NaN for a missing time; -1 for no assignee), and every event
+    each one has in the window: computed for all tasks at once with numpy."""
 
-def business_clocks(
-    tasks: Iterable[TaskFact], calendars: Mapping[str, Any], window: Window
-) -> dict[str | None, BusinessClock]:
-    """One clock per SLA policy seen, spanning every timestamp the tasks carry."""
-    low, high = window.start, window.end
-    policies: set[str | None] = {None}
-    for t in tasks:
-        policies.add(t.sla_policy)
-        low = min(low, t.created)
-    return {p: BusinessClock(calendars.get(p) if p else None, low, high) for p in policies}
-
-
-def fr_outcome(t: TaskFact) -> tuple[float, bool] | None:
-    """(when decided, met) for the first-response target, or None (no target, or paused)."""
-    due = t.first_response_due
-    if due is None:
-        return None
-    if t.first_response is not None and t.first_response <= due:
-        return t.first_response, True
-    if t.first_response is None and t.held is not None and t.held <= due:
-        return None
-    return due, False
-
-
-def resolution_outcome(t: TaskFact) -> tuple[float, bool] | None:
-    due = t.resolution_due
-    if due is None:
-        return None
-    if t.closed is not None and t.closed <= due:
-        return (t.closed, True) if t.status == "done" else None
-    if t.closed is None and t.held is not None and t.held <= due:
-        return None
-    return due, False
-
-
-@dataclass(frozen=True, slots=True)
-class TaskEvents:
-    """What one task contributes to a window; a time is None when it is outside the window."""
-
-    created: float | None
-    resolved: float | None  # done in the window, with its resolution time
-    resolution: float
-    cancelled: float | None
-    responded: float | None  # first response in the window, with its time
-    first_response: float
-    assigned: float | None  # assigned in the window, with its wait
-    wait: float
-    fr_decided: float | None
-    fr_met: bool
-    res_decided: float | None
-    res_met: bool
-
-
-def task_events(t: TaskFact, window: Window, clock: BusinessClock) -> TaskEvents:
-    start, end = window.start, window.end
-    closed = t.closed
-    resolved = cancelled = None
-    resolution = 0.0
-    if closed is not None and start <= closed < end:
-        if t.status == "done":
-            resolved, resolution = closed, clock.between(t.created, closed)
-        else:
-            cancelled = closed
-    fr = t.first_response
-    responded, first_response = None, 0.0
-    if fr is not None and start <= fr < end:
-        responded, first_response = fr, clock.between(t.created, fr)
-    assigned, wait = None, 0.0
-    if t.assigned is not None and start <= t.assigned < end:
-        assigned, wait = t.assigned, max(t.assigned - t.created, 0.0)
-    fr_out, res_out = fr_outcome(t), resolution_outcome(t)
-    return TaskEvents(
-        t.created if start <= t.created < end else None,
-        resolved,
-        resolution,
-        cancelled,
-        responded,
-        first_response,
-        assigned,
-        wait,
-        fr_out[0] if fr_out and start <= fr_out[0] < end else None,
-        bool(fr_out and fr_out[1]),
-        res_out[0] if res_out and start <= res_out[0] < end else None,
-        bool(res_out and res_out[1]),
-    )
-
-
-def add_events(g: Tally, t: TaskFact, e: TaskEvents, since: float = -math.inf) -> None:
-    """The events of ``e`` from ``since`` on into one group."""
-    if e.created is not None and e.created >= since:
-        g.created += 1
-        g.reopened += t.reopens
-    if e.resolved is not None and e.resolved >= since:
-        g.resolved += 1
-        g.resolution.append(e.resolution)
-    if e.cancelled is not None and e.cancelled >= since:
-        g.cancelled += 1
-    if e.responded is not None and e.responded >= since:
-        g.first_response.append(e.first_response)
-    if e.assigned is not None and e.assigned >= since:
-        g.wait.append(e.wait)
-    if e.fr_decided is not None and e.fr_decided >= since:
-        if e.fr_met:
-            g.fr_met += 1
-        else:
-            g.fr_breached += 1
-    if e.res_decided is not None and e.res_decided >= since:
-        if e.res_met:
-            g.res_met += 1
-        else:
-            g.res_breached += 1
-
-
-def tally_tasks(
-    tasks: Iterable[TaskFact],
-    window: Window,
-    clocks: Mapping[str | None, BusinessClock],
-    keys: Sequence[Callable[[TaskFact], Key | None]],
-    groupings: Sequence[dict[Key, Tally]],
-    held_by_agent: Sequence[bool],
-) -> None:
-    """One pass: each task's events into its group of every grouping, with the backlog and
-    agents' load at the window's end.
-
-    Where ``held_by_agent`` is true the group is the task's assignee's, who holds it only
-    since it was assigned to them: earlier events (and the task before then) are not theirs.
-    """
-    end = window.end
-    default = clocks[None]
-    plans = list(zip(keys, groupings, held_by_agent, strict=True))
-    for t in tasks:
-        e = task_events(t, window, clocks.get(t.sla_policy) or default)
-        is_open = t.created < end and (t.closed is None or t.closed >= end)
-        waiting = is_open and (t.assigned is None or t.assigned >= end)
-        held = is_open and t.assignee is not None and t.assigned is not None and t.assigned < end
-        for key, groups, by_agent in plans:
-            k = key(t)
-            if k is None:
-                continue
-            g = groups.get(k)
-            if g is None:
-                g = groups[k] = Tally()
-            if by_agent:
-                add_events(g, t, e, t.assigned if t.assigned is not None else math.inf)
-                g.backlog += held
-            else:
-                add_events(g, t, e)
-                g.backlog += is_open
-                g.waiting += waiting
-            g.load += held
-
-
-def tally_series(
-    tasks: Iterable[TaskFact],
-    window: Window,
-    clocks: Mapping[str | None, BusinessClock],
-    bucket: Callable[[float], Key | None],
-    groups: dict[Key, Tally],
-    held_by_agent: bool = False,
-) -> None:
-    """Each event into the time bucket (a group already in ``groups``) it happened in
-    (from the assignment on only, when the report is about the assigned agent)."""
-
-    default = clocks[None]
-    for t in tasks:
-        since = -math.inf
-        if held_by_agent:
-            since = t.assigned if t.assigned is not None else math.inf
-
-        def pick(at: float | None, since: float = since) -> Tally | None:
-            return None if at is None or at < since else groups.get(bucket(at))
-
-        e = task_events(t, window, clocks.get(t.sla_policy) or default)
-        if g := pick(e.created):
-            g.created += 1
-            g.reopened += t.reopens
-        if g := pick(e.resolved):
-            g.resolved += 1
-            g.resolution.append(e.resolution)
-        if g := pick(e.cancelled):
-            g.cancelled += 1
-        if g := pick(e.responded):
-            g.first_response.append(e.first_response)
-        if g := pick(e.assigned):
-            g.wait.append(e.wait)
-        if g := pick(e.fr_decided):
-            if e.fr_met:
-                g.fr_met += 1
-            else:
-                g.fr_breached += 1
-        if g := pick(e.res_decided):
-            if e.res_met:
-                g.res_met += 1
-            else:
-                g.res_breached += 1
-
-
-class Backlog:
-    """Open and waiting task counts at any moment, from sorted event times. ``by_agent``:
-    the backlog of the tasks' assignees, holding each task from its assignment on."""
-
-    def __init__(self, tasks: Iterable[TaskFact], *, by_agent: bool = False) -> None:
-        entered: list[float] = []
-        closed: list[float] = []
-        left_queue: list[float] = []
-        for t in tasks:
-            start = t.assigned if by_agent else t.created
-            if start is None:
-                continue
-            entered.append(start)
-            if t.closed is not None:
-                closed.append(t.closed)
-            ends = [x for x in (t.assigned, t.closed) if x is not None]
-            if ends:
-                left_queue.append(start if by_agent else min(ends))
-        self._entered, self._closed = sorted(entered), sorted(closed)
-        self._left_queue = sorted(left_queue)
-
-    def at(self, moment: float) -> tuple[int, int]:
-        """(open, waiting) at ``moment``: entered before it and not closed/assigned by then."""
-        born = bisect_left(self._entered, moment)
-        return (
-            born - bisect_left(self._closed, moment),
-            born - bisect_left(self._left_queue, moment),
+    def __init__(
+        self, tasks: Sequence[TaskFact], window: Window, calendars: Mapping[str, Calendar | None]
+    ) -> None:
+        columns = list(zip(*tasks, strict=True)) if tasks else [()] * len(TaskFact._fields)
+        col = dict(zip(TaskFact._fields, columns, strict=True))
+        self.n = len(tasks)
+        self.channels, self.channel = _codes(col["channel"])
+        self.queues, self.queue = _codes(col["queue"])
+        self.agents, self.agent = _codes(col["assignee"])
+        created, assigned = _times(col["created"]), _times(col["assigned"])
+        responded, closed = _times(col["first_response"]), _times(col["closed"])
+        fr_due, res_due, held = (
+            _times(col["first_response_due"]),
+            _times(col["resolution_due"]),
+            _times(col["held"]),
         )
+        statuses, status = _codes(col["status"])
+        done = status == (statuses.index("done") if "done" in statuses else -2)
+        reopens = np.array(col["reopens"], dtype=np.bool_)
+        start, end = window.start, window.end
+
+        def inside(at: Floats) -> Flags:
+            return (at >= start) & (at < end)  # False for NaN
+
+        frt, resolution = np.zeros(self.n), np.zeros(self.n)
+        policies, policy = _codes(col["sla_policy"])
+        low = min(float(np.nanmin(created)) if self.n else window.start, window.start)
+        for code, name in [(-1, None), *enumerate(policies)]:
+            rows = policy == code
+            if not rows.any():
+                continue
+            # the calendars of the rules in force; a policy no longer there counts 24/7
+            clock = BusinessClock(calendars.get(name) if name else None, low, window.end)
+            base = clock.elapsed(created[rows])
+            frt[rows] = np.maximum(clock.elapsed(responded[rows]) - base, 0.0)
+            resolution[rows] = np.maximum(clock.elapsed(closed[rows]) - base, 0.0)
+        closed_in = inside(closed)
+        fr_met = ~np.isnan(responded) & (responded <= fr_due)
+        fr_paused = np.isnan(responded) & (held <= fr_due)
+        fr_at = np.where(fr_met, responded, fr_due)
+        fr_decided = ~np.isnan(fr_due) & ~fr_paused & inside(fr_at)
+        closed_by = closed <= res_due
+        res_met = closed_by & done
+        res_none = (closed_by & ~done) | (np.isnan(closed) & (held <= res_due))
+        res_at = np.where(closed_by, closed, res_due)
+        res_decided = ~np.isnan(res_due) & ~res_none & inside(res_at)
+        # (time of the event, whether it counts, the duration it brings)
+        self.events: dict[str, tuple[Floats, Flags, Floats | None]] = {
+            "created": (created, inside(created), None),
+            "reopened": (created, inside(created) & reopens, None),
+            "resolved": (closed, closed_in & done, resolution),
+            "cancelled": (closed, closed_in & ~done, None),
+            "first_response": (responded, inside(responded), frt),
+            "wait": (assigned, inside(assigned), np.maximum(assigned - created, 0.0)),
+            "fr_met": (fr_at, fr_decided & fr_met, None),
+            "fr_breached": (fr_at, fr_decided & ~fr_met, None),
+            "res_met": (res_at, res_decided & res_met, None),
+            "res_breached": (res_at, res_decided & ~res_met, None),
+        }
+        self.since = np.where(np.isnan(assigned), np.inf, assigned)
+        is_open = (created < end) & ~(closed < end)
+        self.open = is_open
+        self.waiting = is_open & ~(assigned < end)
+        self.held = is_open & (self.agent >= 0) & (assigned < end)
+        self.created, self.assigned, self.closed = created, assigned, closed
+
+
+def _times(values: Sequence[float | None]) -> Floats:
+    nan = np.nan
+    return np.fromiter((nan if v is None else v for v in values), np.float64, len(values))
+
+
+def _codes(values: Sequence[Any]) -> tuple[list[Any], Codes]:
+    """Distinct values (None excluded) and each row's index among them (-1 for None)."""
+    distinct = [v for v in dict.fromkeys(values) if v is not None]
+    index: dict[Any, int] = {v: i for i, v in enumerate(distinct)}
+    index[None] = -1
+    return distinct, np.fromiter(map(index.__getitem__, values), np.int64, len(values))
+
+
+_COUNTED = ("created", "reopened", "resolved", "cancelled", "fr_met", "fr_breached")
+_COUNTED_TOO = ("res_met", "res_breached")
+_LISTED = ("first_response", "resolution", "wait")
+_EVENT_OF = {"resolution": "resolved", "first_response": "first_response", "wait": "wait"}
+
+
+def aggregate(
+    arrays: TaskArrays,
+    groups: list[Tally],
+    key: Callable[[Floats], Codes],
+    *,
+    owned: bool = False,
+) -> None:
+    """Each event into the group ``key`` gives it (from its time: -1 is no group).
+
+    ``owned``: the groups are agents', who hold a task only from its assignment on.
+    """
+    n = len(groups)
+    if n == 0 or arrays.n == 0:
+        return
+    for name in (*_COUNTED, *_COUNTED_TOO):
+        at, counts, _ = arrays.events[name]
+        codes, keep = _keyed(arrays, key, at, counts, owned)
+        tallies = np.bincount(codes[keep], minlength=n)
+        for g, count in zip(groups, tallies.tolist(), strict=True):
+            setattr(g, name, getattr(g, name) + count)
+    for name in _LISTED:
+        at, counts, values = arrays.events[_EVENT_OF[name]]
+        assert values is not None
+        codes, keep = _keyed(arrays, key, at, counts, owned)
+        codes, values = codes[keep], values[keep]
+        order = np.lexsort((values, codes))
+        codes, values = codes[order], values[order]
+        bounds = np.searchsorted(codes, np.arange(n + 1))
+        for g, lo, hi in zip(groups, bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            getattr(g, name).extend(values[lo:hi].tolist())
+
+
+def _keyed(
+    arrays: TaskArrays, key: Callable[[Floats], Codes], at: Floats, counts: Flags, owned: bool
+) -> tuple[Codes, Flags]:
+    codes = key(at)
+    keep = counts & (codes >= 0)
+    if owned:
+        keep &= at >= arrays.since
+    return codes, keep
+
+
+def add_snapshot(arrays: TaskArrays, groups: list[Tally], codes: Codes, *, owned: bool) -> None:
+    """Backlog, waiting and load at the window's end, per group of ``codes``."""
+    n = len(groups)
+    if n == 0 or arrays.n == 0:
+        return
+    valid = codes >= 0
+    held = np.bincount(codes[valid & arrays.held], minlength=n).tolist()
+    backlog = held if owned else np.bincount(codes[valid & arrays.open], minlength=n).tolist()
+    waiting = [0] * n if owned else np.bincount(codes[valid & arrays.waiting], minlength=n).tolist()
+    for g, b, w, h in zip(groups, backlog, waiting, held, strict=True):
+        g.backlog, g.waiting, g.load = g.backlog + b, g.waiting + w, g.load + h
+
+
+def backlog_at(arrays: TaskArrays, moments: Floats, *, owned: bool) -> tuple[list[int], list[int]]:
+    """(open, waiting) at each moment: entered before it and not closed (or assigned) by then.
+    ``owned``: a task enters its agent's backlog when assigned, and never waits."""
+    entered = arrays.assigned if owned else arrays.created
+    has = ~np.isnan(entered)
+    ins = np.sort(entered[has])
+    outs = np.sort(arrays.closed[has & ~np.isnan(arrays.closed)])
+    opened = np.searchsorted(ins, moments, side="left") - np.searchsorted(
+        outs, moments, side="left"
+    )
+    if owned:
+        return opened.tolist(), [0] * len(moments)
+    left = np.fmin(arrays.assigned, arrays.closed)
+    lefts = np.sort(left[~np.isnan(left)])
+    waiting = np.searchsorted(ins, moments, side="left") - np.searchsorted(
+        lefts, moments, side="left"
+    )
+    return opened.tolist(), waiting.tolist()
 
 
 def tally_volumes(
-    rows: Iterable[VolumeRow], key: Callable[[VolumeRow], Key | None], groups: dict[Key, Tally]
+    rows: Iterable[VolumeRow], key: Callable[[VolumeRow], Key | None], groups: dict[Any, Tally]
 ) -> None:
     for row in rows:
         k = key(row)

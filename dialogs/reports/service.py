@@ -13,7 +13,7 @@ import structlog
 from dialogs.reports.build import DAY_NAMES, DIMENSIONS, Facts, breakdowns, bucket_starts
 from dialogs.reports.build import heatmap as build_heatmap
 from dialogs.reports.build import series as build_series
-from dialogs.reports.metrics import Window, business_clocks
+from dialogs.reports.metrics import Window
 from dialogs.reports.period import Period
 from router import RuleSet
 from storage import Database
@@ -88,8 +88,7 @@ async def _facts(
     )
     window = Window(scope.start.timestamp(), scope.end.timestamp())
     calendars = {name: policy.calendar for name, policy in ruleset.sla.items()}
-    clocks = business_clocks(tasks, calendars, window)
-    return Facts(tasks, volumes, window, clocks, by_agent=filters.agent is not None)
+    return Facts(tasks, volumes, window, calendars, by_agent=filters.agent is not None)
 
 
 async def _read(db: Database, fetch: Callable[..., Awaitable[R]], *args: Any) -> R:
