@@ -9,8 +9,10 @@ than the whole query. Message volumes are counted in SQL, over the covering inde
 from __future__ import annotations
 
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -26,14 +28,16 @@ from sqlalchemy import (
     select,
     text,
     union_all,
+    values,
 )
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, column
 
 from dialogs.model import ChannelKind
 from storage.db import ReadTx
 from storage.queries import _json_array_contains
 from storage.tables import dialogs, messages, tasks
+from storage.types import UTCDateTime
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,36 +217,90 @@ async def _dialog_counts(
     return [(None, str(r[0]), int(r[1])) for r in rows]
 
 
+def _counted(
+    dialog_where: list[ColumnElement[bool]],
+    kind: str,
+    direction: str,
+    lo: Any,
+    hi: Any,
+) -> Any:
+    """Messages of one channel and direction in [lo, hi): a range of ``ix_messages_volume``."""
+    source: Any = messages
+    where = [
+        messages.c.direction == direction,
+        messages.c.channel == kind,
+        messages.c.created_at >= lo,
+        messages.c.created_at < hi,
+    ]
+    if dialog_where:
+        source = messages.join(dialogs, dialogs.c.id == messages.c.dialog_id)
+        where.extend(dialog_where)
+    return select(func.count()).select_from(source).where(*where)
+
+
 async def _message_counts(
     tx: ReadTx, scope: ReportScope, hourly: bool
 ) -> list[tuple[float | None, str, int, int]]:
-    """Per channel and direction, a range of the index ``ix_messages_volume`` each: counting
-    index entries, never grouping a million rows (which on SQLite means sorting them)."""
+    """Per channel and direction, counted over index ranges, never by grouping a million rows
+    (which on SQLite means sorting them): per hour on SQLite, one range per hour and pair."""
     kinds = [scope.channel] if scope.channel is not None else [str(c) for c in ChannelKind]
+    pairs = [(kind, direction) for kind in kinds for direction in ("in", "out")]
     dialog_where = _dialog_conditions(tx, scope)
-    parts = []
-    for kind in kinds:
-        for direction in ("in", "out"):
-            source: Any = messages
-            where = [
-                messages.c.direction == direction,
-                messages.c.channel == kind,
-                messages.c.created_at >= scope.start,
-                messages.c.created_at < scope.end,
-            ]
-            if dialog_where:
-                source = messages.join(dialogs, dialogs.c.id == messages.c.dialog_id)
-                where.extend(dialog_where)
-            hour: Any = _hour(tx, messages.c.created_at) if hourly else literal(None)
-            stmt = select(literal(kind), literal(direction), hour, func.count())
-            stmt = stmt.select_from(source).where(*where)
-            parts.append(stmt.group_by(hour) if hourly else stmt)
-    counts: dict[tuple[float | None, str], list[int]] = {}
     await _without_jit(tx)
-    for kind, direction, hour_value, n in await tx.execute(union_all(*parts)):
-        at = _hour_epoch(tx, hour_value) if hourly else None
-        row = counts.setdefault((at, kind), [0, 0])
-        row[0 if direction == "in" else 1] += int(n)
-    return [
-        (at, kind, n_in, n_out) for (at, kind), (n_in, n_out) in counts.items() if n_in or n_out
-    ]
+    if not hourly:
+        stmt = select(
+            *(
+                _counted(dialog_where, k, d, scope.start, scope.end).scalar_subquery()
+                for k, d in pairs
+            )
+        )
+        rows: list[tuple[float | None, Sequence[int]]] = [(None, (await tx.execute(stmt)).one())]
+    elif tx.dialect.name == "sqlite":
+        bounds = _hour_bounds(scope.start, scope.end)
+        hours = (
+            values(column("lo", UTCDateTime()), column("hi", UTCDateTime()), name="hours")
+            .data(bounds)
+            .cte("hours")  # WITH hours(lo, hi) AS (VALUES …): SQLite has no VALUES … AS t(a, b)
+        )
+        stmt = select(
+            hours.c.lo,
+            *(
+                _counted(dialog_where, k, d, hours.c.lo, hours.c.hi).scalar_subquery()
+                for k, d in pairs
+            ),
+        )
+        rows = [(_floor_hour(r[0]), r[1:]) for r in await tx.execute(stmt)]
+    else:
+        hour = _hour(tx, messages.c.created_at)
+        parts = [
+            _counted(dialog_where, k, d, scope.start, scope.end)
+            .add_columns(literal(i).label("pair"), hour.label("hour"))
+            .group_by(hour)
+            for i, (k, d) in enumerate(pairs)
+        ]
+        by_hour: dict[float, list[int]] = {}
+        for n, i, hour_value in await tx.execute(union_all(*parts)):
+            by_hour.setdefault(float(hour_value), [0] * len(pairs))[i] = int(n)
+        rows = list(by_hour.items())
+    out: list[tuple[float | None, str, int, int]] = []
+    for at, counts in rows:
+        for i, kind in enumerate(kinds):
+            n_in, n_out = int(counts[2 * i]), int(counts[2 * i + 1])
+            if n_in or n_out:
+                out.append((at, kind, n_in, n_out))
+    return out
+
+
+def _hour_bounds(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut at every UTC hour."""
+    cuts = [start]
+    hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    while hour < end:
+        cuts.append(hour)
+        hour += timedelta(hours=1)
+    cuts.append(end)
+    return list(pairwise(cuts))
+
+
+def _floor_hour(moment: datetime) -> float:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0).timestamp()
