@@ -5,6 +5,7 @@ Every label is escaped; numbers are laid out on a plain linear scale from zero.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from html import escape
 
@@ -31,7 +32,7 @@ def _frame(labels: Sequence[str], top: float, fmt: Callable[[float], str], title
             f'<line x1="{_LEFT}" x2="{_W}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e4e4e4"/>'
             f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(fmt(value))}</text>'
         )
-    step = max(1, len(labels) // 12)
+    step = max(1, math.ceil(len(labels) / 12))  # at most 12 labels: no overlap
     width = (_W - _LEFT) / max(len(labels), 1)
     for i, label in enumerate(labels):
         if i % step == 0:
