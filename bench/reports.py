@@ -216,9 +216,11 @@ async def measure(engine: str, url: str, period: Period, figures: dict[str, Any]
     finally:
         await db.dispose()
     totals = summary["totals"]
+    load = os.getloadavg()[0]
     print(
         f"{engine:<11} summary {t_summary * 1000:7.0f} ms   timeseries {t_series * 1000:7.0f} ms"
         f"   baseline {t_base * 1000:7.0f} ms (x{t_base / t_summary:.1f} the summary)"
+        f"   [load average {load:.1f} on {os.cpu_count()} CPUs]"
     )
     print(
         f"{'':<11} messages in/out {totals['messages_in']}/{totals['messages_out']}, "

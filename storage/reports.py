@@ -8,13 +8,13 @@ than the whole query. Message volumes are counted in SQL, over the covering inde
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from typing import Any, NamedTuple
+from typing import Any
 
+import orjson
 from sqlalchemy import (
     Float,
     and_,
@@ -56,24 +56,37 @@ class ReportScope:
         return self.queues is not None or self.agent is not None
 
 
-class TaskFact(NamedTuple):
-    """One task as the reports read it; times are epoch seconds. A tuple: built by the
-    hundred thousand, straight from database rows."""
+TASK_COLUMNS = (
+    "channel",  # the dialog's
+    "queue",
+    "assignee",  # or None
+    "status",
+    "sla_policy",  # or None
+    "created",  # times: epoch seconds, None when the event has not happened
+    "assigned",
+    "first_response",
+    "closed",
+    "first_response_due",
+    "resolution_due",
+    "held",
+    "reopens",  # 1 for a follow-up made in the period: same dialog and queue, created after
+    # an earlier task there was done
+)
 
-    channel: str
-    queue: str
-    assignee: str | None
-    status: str
-    sla_policy: str | None
-    created: float
-    assigned: float | None
-    first_response: float | None
-    closed: float | None
-    first_response_due: float | None
-    resolution_due: float | None
-    held: float | None
-    reopens: int  # 1 for a follow-up made in the period: same dialog and queue, created
-    # after an earlier task there was done
+
+MISSING = -1e15  # a time that is not there (NULL): arrays of plain numbers decode fastest
+
+
+@dataclass(frozen=True, slots=True)
+class TaskColumns:
+    """The tasks column by column (lists in TASK_COLUMNS order); times are seconds after
+    ``base`` (epoch seconds), or MISSING."""
+
+    columns: dict[str, list[Any]]
+    base: float
+
+    def __len__(self) -> int:
+        return len(self.columns["created"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +154,15 @@ async def _without_jit(tx: ReadTx) -> None:
         await tx.execute(text("SET LOCAL jit = off"))
 
 
-async def fetch_task_facts(tx: ReadTx, scope: ReportScope) -> list[TaskFact]:
+async def fetch_task_columns(tx: ReadTx, scope: ReportScope) -> TaskColumns:
     """Every task that was open at some moment of the period (created before its end, not
-    closed before its start): all a period's figures are about these tasks."""
+    closed before its start): all a period's figures are about these tasks.
+
+    The database hands them over column by column, each as one array: one row to read instead
+    of 100,000 (whose Python objects would cost more than the query). Times travel as seconds
+    after the period's start, small enough for SQLite's JSON (15 digits) to keep them whole.
+    """
+    base = scope.start.timestamp()
     earlier = aliased(tasks)
     several = aliased(tasks)
     with_follow_ups = (  # dialogs with more than one task: only their tasks can be follow-ups
@@ -160,23 +179,29 @@ async def fetch_task_facts(tx: ReadTx, scope: ReportScope) -> list[TaskFact]:
             earlier.c.closed_at <= tasks.c.created_at,
         ),
     )
+    times = (
+        tasks.c.created_at,
+        tasks.c.assigned_at,
+        tasks.c.first_response_at,
+        tasks.c.closed_at,
+        tasks.c.first_response_due,
+        tasks.c.resolution_due,
+        tasks.c.held_at,
+    )
+    columns = [
+        dialogs.c.channel,
+        tasks.c.queue,
+        tasks.c.assignee,
+        tasks.c.status,
+        tasks.c.sla_policy,
+        *(func.coalesce(epoch(tx, t) - base, MISSING) for t in times),
+        case((reopens, literal(1)), else_=literal(0)),
+    ]
+    # SQLite: one JSON array per column; PostgreSQL: one array, decoded by asyncpg in C
+    as_list = func.json_group_array if tx.dialect.name == "sqlite" else func.array_agg
     stmt = (
-        select(
-            dialogs.c.channel,
-            tasks.c.queue,
-            tasks.c.assignee,
-            tasks.c.status,
-            tasks.c.sla_policy,
-            epoch(tx, tasks.c.created_at).label("created"),
-            epoch(tx, tasks.c.assigned_at).label("assigned"),
-            epoch(tx, tasks.c.first_response_at).label("first_response"),
-            epoch(tx, tasks.c.closed_at).label("closed"),
-            epoch(tx, tasks.c.first_response_due).label("first_response_due"),
-            epoch(tx, tasks.c.resolution_due).label("resolution_due"),
-            epoch(tx, tasks.c.held_at).label("held"),
-            case((reopens, literal(1)), else_=literal(0)).label("reopens"),
-        )
-        .join(dialogs, dialogs.c.id == tasks.c.dialog_id)
+        select(*(as_list(c) for c in columns))
+        .select_from(tasks.join(dialogs, dialogs.c.id == tasks.c.dialog_id))
         .where(
             tasks.c.created_at < scope.end,
             or_(tasks.c.closed_at.is_(None), tasks.c.closed_at >= scope.start),
@@ -184,9 +209,12 @@ async def fetch_task_facts(tx: ReadTx, scope: ReportScope) -> list[TaskFact]:
         )
     )
     await _without_jit(tx)
-    result = await tx.execute(stmt)
-    # Rows are tuples with TaskFact's fields as labels: no copy into 100,000 new objects.
-    return typing.cast(list[TaskFact], result.all())
+    row = (await tx.execute(stmt)).one()
+    lists = {
+        name: orjson.loads(raw) if isinstance(raw, str | bytes) else list(raw or [])
+        for name, raw in zip(TASK_COLUMNS, row, strict=True)
+    }
+    return TaskColumns(lists, base)
 
 
 async def fetch_volumes(tx: ReadTx, scope: ReportScope, hourly: bool) -> list[VolumeRow]:

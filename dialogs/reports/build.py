@@ -22,7 +22,7 @@ from dialogs.reports.metrics import (
     tally_volumes,
 )
 from router import Calendar
-from storage.reports import TaskFact, VolumeRow
+from storage.reports import TaskColumns, VolumeRow
 
 DIMENSIONS: tuple[str, ...] = ("channel", "queue", "agent")
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -30,7 +30,7 @@ DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    tasks: Sequence[TaskFact]
+    tasks: TaskColumns
     volumes: Sequence[VolumeRow]
     window: Window
     calendars: dict[str, Calendar | None]  # SLA policy -> its business hours

@@ -29,7 +29,7 @@ import numpy.typing as npt
 from dialogs.reports.business import BusinessClock
 from dialogs.reports.stats import median_and_p90, ratio, seconds
 from router import Calendar
-from storage.reports import TaskFact, VolumeRow
+from storage.reports import MISSING, TaskColumns, VolumeRow
 
 Key = Hashable  # a group: a channel, queue, agent or bucket
 Floats = npt.NDArray[np.float64]
@@ -108,20 +108,24 @@ class TaskArrays:
     each one has in the window: computed for all tasks at once with numpy."""
 
     def __init__(
-        self, tasks: Sequence[TaskFact], window: Window, calendars: Mapping[str, Calendar | None]
+        self, tasks: TaskColumns, window: Window, calendars: Mapping[str, Calendar | None]
     ) -> None:
-        columns = list(zip(*tasks, strict=True)) if tasks else [()] * len(TaskFact._fields)
-        col = dict(zip(TaskFact._fields, columns, strict=True))
+        col = tasks.columns
         self.n = len(tasks)
         self.channels, self.channel = _codes(col["channel"])
         self.queues, self.queue = _codes(col["queue"])
         self.agents, self.agent = _codes(col["assignee"])
-        created, assigned = _times(col["created"]), _times(col["assigned"])
-        responded, closed = _times(col["first_response"]), _times(col["closed"])
-        fr_due, res_due, held = (
-            _times(col["first_response_due"]),
-            _times(col["resolution_due"]),
-            _times(col["held"]),
+        created, assigned, responded, closed, fr_due, res_due, held = (
+            _times(col[name], tasks.base)
+            for name in (
+                "created",
+                "assigned",
+                "first_response",
+                "closed",
+                "first_response_due",
+                "resolution_due",
+                "held",
+            )
         )
         statuses, status = _codes(col["status"])
         done = status == (statuses.index("done") if "done" in statuses else -2)
@@ -174,9 +178,10 @@ class TaskArrays:
         self.created, self.assigned, self.closed = created, assigned, closed
 
 
-def _times(values: Sequence[float | None]) -> Floats:
-    nan = np.nan
-    return np.fromiter((nan if v is None else v for v in values), np.float64, len(values))
+def _times(values: Sequence[float], base: float) -> Floats:
+    """Epoch seconds from seconds after ``base``; NaN where the time is MISSING."""
+    seconds = np.array(values, dtype=np.float64)
+    return np.where(seconds == MISSING, np.nan, seconds + base)
 
 
 def _codes(values: Sequence[Any]) -> tuple[list[Any], Codes]:

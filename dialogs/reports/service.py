@@ -17,7 +17,7 @@ from dialogs.reports.metrics import Window
 from dialogs.reports.period import Period
 from router import RuleSet
 from storage import Database
-from storage.reports import ReportScope, fetch_task_facts, fetch_volumes
+from storage.reports import ReportScope, fetch_task_columns, fetch_volumes
 
 log = structlog.get_logger(__name__)
 R = TypeVar("R")
@@ -84,7 +84,7 @@ async def _facts(
 ) -> Facts:
     scope = _scope(period, filters, ruleset, now)
     tasks, volumes = await asyncio.gather(  # two connections: the queries overlap
-        _read(db, fetch_task_facts, scope), _read(db, fetch_volumes, scope, hourly)
+        _read(db, fetch_task_columns, scope), _read(db, fetch_volumes, scope, hourly)
     )
     window = Window(scope.start.timestamp(), scope.end.timestamp())
     calendars = {name: policy.calendar for name, policy in ruleset.sla.items()}
