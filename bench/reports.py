@@ -111,7 +111,7 @@ def _task(
 ) -> dict[str, Any]:
     if later:
         created += timedelta(days=2, seconds=rnd.uniform(0, 3600))
-    urgent = rnd.random() < 0.2
+    urgent = rnd.random() < 0.5  # half 24/7, half on office hours (Europe/Moscow)
     assigned = created + timedelta(seconds=rnd.uniform(5, 1800))
     responded = assigned + timedelta(seconds=rnd.uniform(60, 3 * 3600))
     closed = (
