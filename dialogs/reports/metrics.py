@@ -170,12 +170,22 @@ class TaskArrays:
             "res_met": (res_at, res_decided & res_met, None),
             "res_breached": (res_at, res_decided & ~res_met, None),
         }
+        self._orders: dict[str, npt.NDArray[np.intp]] = {}
         self.since = np.where(np.isnan(assigned), np.inf, assigned)
         is_open = (created < end) & ~(closed < end)
         self.open = is_open
         self.waiting = is_open & ~(assigned < end)
         self.held = is_open & (self.agent >= 0) & (assigned < end)
         self.created, self.assigned, self.closed = created, assigned, closed
+
+    def order(self, name: str) -> npt.NDArray[np.intp]:
+        """Task indexes by increasing duration ``name`` (first_response, resolution, wait)."""
+        found = self._orders.get(name)
+        if found is None:
+            values = self.events[_EVENT_OF[name]][2]
+            assert values is not None
+            found = self._orders[name] = np.argsort(values, kind="stable")
+        return found
 
 
 def _times(values: Sequence[float], base: float) -> Floats:
@@ -222,8 +232,10 @@ def aggregate(
         at, counts, values = arrays.events[_EVENT_OF[name]]
         assert values is not None
         codes, keep = _keyed(arrays, key, at, counts, owned)
-        codes, values = codes[keep], values[keep]
-        order = np.lexsort((values, codes))
+        by_value = arrays.order(name)  # every task, shortest first: sorted once per report
+        by_value = by_value[keep[by_value]]
+        # a stable sort of small integers keeps each group's durations in order
+        order = by_value[np.argsort(codes[by_value], kind="stable")]
         codes, values = codes[order], values[order]
         bounds = np.searchsorted(codes, np.arange(n + 1))
         for g, lo, hi in zip(groups, bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
