@@ -30,6 +30,7 @@ bench: install
 	scripts/ensure-postgres
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/route.py
+	$(BIN)/python bench/reports.py
 
 clean:
 	rm -rf $(VENV) relaydesk.db relaydesk.db-* relaydesk-data

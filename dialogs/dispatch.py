@@ -21,6 +21,7 @@ import structlog
 
 from dialogs.dispatch_plan import has_room, plan_dispatch, reply_deadline, returned_explanation
 from dialogs.events import Event, TaskChanged, encode_events
+from dialogs.metrics import SLA_BREACHES, TASKS_ASSIGNED
 from dialogs.rulebook import Rulebook
 from dialogs.worker import WakeableWorker
 from router import RuleSet
@@ -107,6 +108,8 @@ class Dispatcher(WakeableWorker):
         )
         self._relay.committed(payloads)
         self.next_deadline = deadline
+        SLA_BREACHES.inc(len(breached))
+        TASKS_ASSIGNED.inc(len(assigned))
         for t in breached:
             log.info("sla_breached", task_id=t.id, dialog_id=t.dialog_id)
         for t, previous in returned:

@@ -16,6 +16,7 @@ import structlog
 
 from dialogs.batching import GroupCommitter
 from dialogs.events import DialogUpdated, Event, MessageEdited, MessageReceived, encode_events
+from dialogs.metrics import MESSAGES_DUPLICATE, MESSAGES_INGESTED
 from dialogs.model import Direction, EditOutcome, InboundEdit, InboundMessage, IngestResult
 from storage import Database
 from storage.db import SyncTx, is_retryable
@@ -94,6 +95,8 @@ class Ingestor:
                 lambda: tuple(save_blob(self._files_root, a.data) for a in message.attachments)
             )
         result = await self._committer.submit(PreparedInbound(message, hashes))
+        counter = MESSAGES_DUPLICATE if result.duplicate else MESSAGES_INGESTED
+        counter.labels(message.channel).inc()
         log.info(
             "message_duplicate" if result.duplicate else "message_ingested",
             channel=str(message.channel),

@@ -37,6 +37,7 @@ from channels.base import (
 )
 from dialogs.delivery import next_status
 from dialogs.events import DialogUpdated, Event, MessageReceived, MessageUpdated, encode_events
+from dialogs.metrics import REPLIES_FAILED, REPLIES_SENT, REPLY_RETRIES
 from dialogs.model import Direction, MessageStatus
 from dialogs.rate_limit import ChannelLimiter
 from dialogs.worker import WakeableWorker
@@ -314,6 +315,10 @@ class OutboxWorker(WakeableWorker):
         payloads = await self._db.run_write(settle)
         self._relay.committed(payloads)
         if failed is not None:
+            REPLIES_FAILED.labels(c.channel).inc()
             log.warning("reply_failed", message_id=c.message_id, channel=c.channel, error=failed)
         elif retry_in is None:
+            REPLIES_SENT.labels(c.channel).inc()
             log.info("reply_sent", message_id=c.message_id, channel=c.channel)
+        else:
+            REPLY_RETRIES.labels(c.channel).inc()

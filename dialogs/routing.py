@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 
 from dialogs.events import DialogUpdated, Event, MessageReceived, TaskChanged, encode_events
+from dialogs.metrics import ROUTING_DECISIONS, TASKS_CREATED
 from dialogs.model import TaskStatus
 from dialogs.rulebook import Rulebook
 from dialogs.worker import WakeableWorker
@@ -103,11 +104,13 @@ class RoutingWorker(WakeableWorker):
             self._route_batch_sync, self._rulebook.current, self._clock(), wait_for_locked
         )
         self._relay.committed(payloads)
+        ROUTING_DECISIONS.inc(routed)
         for message_id, dialog_id in replies:
             log.info("auto_reply_queued", message_id=message_id, dialog_id=dialog_id)
         if replies:
             self._on_outbound()
         for task_id, row in created:
+            TASKS_CREATED.labels(row["queue"]).inc()
             log.info(
                 "task_created", task_id=task_id, queue=row["queue"], dialog_id=row["dialog_id"]
             )

@@ -14,6 +14,7 @@ from dialogs.model import ChannelKind, ContactProfile, InboundAttachment, Inboun
 from inbox.api_activity import ACTIVITY_OPERATIONS
 from inbox.api_replay import REPLAY_OPERATIONS
 from inbox.api_replies import REPLY_OPERATIONS
+from inbox.api_reports import REPORT_OPERATIONS
 from inbox.api_routing import ROUTING_OPERATIONS
 from inbox.api_tasks_new import NEW_TASK_OPERATIONS
 from inbox.api_typing import TYPING_OPERATIONS
@@ -336,6 +337,7 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 OPERATIONS = (*OPERATIONS, *ROUTING_OPERATIONS, *REPLY_OPERATIONS, *TYPING_OPERATIONS)
 OPERATIONS = (*OPERATIONS, *REPLAY_OPERATIONS, *NEW_TASK_OPERATIONS, *ACTIVITY_OPERATIONS)
+OPERATIONS = (*OPERATIONS, *REPORT_OPERATIONS)
 
 
 def add_operations(app: web.Application, operations: tuple[Operation, ...]) -> None:

@@ -84,6 +84,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "view_name": ("View name", "Название вида"),
     "save_view": ("Save this view", "Сохранить вид"),
     "canned": ("Canned replies", "Шаблоны ответов"),
+    "reports": ("Reports", "Отчёты"),
     "canned_title": ("Title", "Название"),
     "canned_body": ("Text", "Текст"),
     "canned_add": ("Add", "Добавить"),

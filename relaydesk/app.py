@@ -32,7 +32,9 @@ from inbox.api_typing import SIGNALS
 from inbox.auth import hash_password, hash_token, new_password, new_token
 from inbox.context import ROUTING_SERVICES, SERVICES, RoutingServices, Services
 from inbox.errors import Handler, json_errors
+from inbox.metrics_endpoint import get_metrics, request_metrics
 from inbox.pages import start_page
+from inbox.reports_page import reports_page
 from inbox.session import load_or_create_secret
 from inbox.web import add_web_ui
 from inbox.web_auth import web_session
@@ -90,6 +92,7 @@ def create_app(
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         middlewares=[
+            request_metrics,
             request_context,
             json_errors,
             web_session,
@@ -107,6 +110,8 @@ def create_app(
         clock=clock,
     )
     app[REPLAYER] = lambda ruleset, since: replay_summary(app[SERVICES].db, ruleset, since)
+    app.router.add_get("/metrics", get_metrics)
+    app.router.add_get("/admin/reports", reports_page)  # behind the /admin login middleware
 
     # Channels are built now, to register their webhooks; the core reaches them at start-up.
     async def ingest(message: InboundMessage) -> IngestResult:

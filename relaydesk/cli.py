@@ -1,4 +1,4 @@
-"""The `relaydesk` command: serve, db, agents, rules."""
+"""The `relaydesk` command: serve, db, agents, rules, report."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from relaydesk.commands_report import add_report_parser
 from relaydesk.settings import Settings, SettingsError
 
 
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", nargs="?", type=Path, default=None)
     _add_rules_test(rules_sub)
     _add_rules_replay(rules_sub)
+    add_report_parser(sub)
     return parser
 
 
@@ -117,6 +119,10 @@ def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace, Settings
             if args.rules_command == "test"
             else commands_rules.rules_check
         )
+    if args.command == "report":
+        from relaydesk.commands_report import report
+
+        return report
     if args.command == "agents":
         return commands.agents_add if args.agents_command == "add" else commands.agents_list
     return commands.serve if args.command == "serve" else commands.db_upgrade

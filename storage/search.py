@@ -5,7 +5,7 @@ A query is split into words; a message matches when it holds every word as a wor
 digits only, so nothing the user types reaches the FTS5 or tsquery syntax. A query with no
 words at all (only punctuation) falls back to a plain substring match.
 
-SQLite keeps `messages_fts` (external content, triggers in migration 0007) in step with
+SQLite keeps `messages_fts` (external content, triggers in migration 0005) in step with
 messages; PostgreSQL answers from the GIN index on to_tsvector('simple', text) — the
 expression here must stay exactly the indexed one for the index to be used.
 """

@@ -123,6 +123,8 @@ messages = Table(
         sqlite_where=text("routed_at IS NULL AND direction = 'in'"),
         postgresql_where=text("routed_at IS NULL AND direction = 'in'"),
     ),
+    # Reports count messages per direction, channel and period from this index alone.
+    Index("ix_messages_volume", "direction", "channel", "created_at"),
     # Status webhooks find the outbound message by the provider's id.
     Index(
         "ix_messages_outbound_external_id",
@@ -133,7 +135,7 @@ messages = Table(
     ),
 )
 
-# Full-text search (storage/search.py, migration 0007): on PostgreSQL this GIN index; on SQLite
+# Full-text search (storage/search.py, migration 0005): on PostgreSQL this GIN index; on SQLite
 # an FTS5 table `messages_fts` over messages.text kept in step by triggers (not modelled here).
 Index(
     "ix_messages_text_fts",

@@ -3,7 +3,7 @@
 SQLite: an FTS5 table over messages.text (external content, kept in step by triggers).
 PostgreSQL: a GIN index on to_tsvector('simple', text). See storage/search.py.
 
-Revision ID: 0007
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-30
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0007"
+revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
