@@ -1,0 +1,142 @@
+"""A real Dovecot IMAP server on a free loopback port, with a temporary maildir and one user.
+
+Dovecot runs unprivileged-style from its own config file (`dovecot -c FILE -F`): its own
+base_dir, a passwd-file passdb, a static userdb and `mail_location = maildir:…`. Run as
+root (as CI does), Dovecot refuses root for its login and mail processes, so they run as
+Debian's `dovenull` and `dovecot` users and the mail store belongs to `dovecot`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+USER = "support"
+PASSWORD = "s3cret-imap"
+
+_CONFIG = """\
+base_dir = {base}/run
+state_dir = {base}/state
+instance_name = relaydesk-test-{port}
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+log_path = {base}/dovecot.log
+mail_location = maildir:{base}/mail/%u
+first_valid_uid = 0
+default_login_user = {login_user}
+default_internal_user = {internal_user}
+default_internal_group = {internal_group}
+imap_idle_notify_interval = 1 secs
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {base}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={base}/mail/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+  chroot =
+}}
+service anvil {{
+  chroot =
+}}
+"""
+
+
+@dataclass(frozen=True)
+class Dovecot:
+    host: str
+    port: int
+    user: str
+    password: str
+    base: Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"dovecot exited: {log.read_text() if log.exists() else ''}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2) as s:
+            s.settimeout(2)
+            if s.recv(100).startswith(b"* OK"):
+                return
+        time.sleep(0.05)
+    raise RuntimeError("dovecot did not start listening")
+
+
+@contextlib.contextmanager
+def run_dovecot() -> Iterator[Dovecot]:
+    """Start Dovecot for the duration of the block; its mail store is removed afterwards."""
+    binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
+    base = Path(tempfile.mkdtemp(prefix="relaydesk-dovecot-"))
+    os.chmod(base, 0o755)
+    port = free_port()
+    if os.getuid() == 0:
+        mail_user = pwd.getpwnam("dovecot")
+        uid, gid = mail_user.pw_uid, mail_user.pw_gid
+        login_user, internal_user, internal_group = "dovenull", "dovecot", "dovecot"
+    else:
+        uid, gid = os.getuid(), os.getgid()
+        me = pwd.getpwuid(uid).pw_name
+        login_user = internal_user = me
+        internal_group = me
+    (base / "mail").mkdir()
+    os.chown(base / "mail", uid, gid)
+    passwd = base / "passwd"
+    passwd.write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
+    passwd.chmod(0o644)
+    config = base / "dovecot.conf"
+    config.write_text(
+        _CONFIG.format(
+            base=base,
+            port=port,
+            uid=uid,
+            gid=gid,
+            login_user=login_user,
+            internal_user=internal_user,
+            internal_group=internal_group,
+        )
+    )
+    proc = subprocess.Popen(
+        [binary, "-c", str(config), "-F"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        _wait_listening(port, proc, base / "dovecot.log")
+        yield Dovecot("127.0.0.1", port, USER, PASSWORD, base)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
+        shutil.rmtree(base, ignore_errors=True)
