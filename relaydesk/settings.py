@@ -11,7 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from relaydesk.email_settings import EmailSettings
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///relaydesk.db"
 
@@ -193,11 +196,19 @@ class Settings:
         if not 0 < self.port < 65536:
             raise SettingsError("port must be between 1 and 65535")
         _ = self.telegram  # a misconfigured channel stops the start with a clear message
+        _ = self.email
 
     @property
     def telegram(self) -> TelegramSettings | None:
         """The Telegram channel's settings, or None when it is off."""
         return TelegramSettings.from_channel_env(self.channel_env)
+
+    @property
+    def email(self) -> EmailSettings | None:
+        """The email channel's settings (IMAP_*, SMTP_*), or None when it is off."""
+        from relaydesk.email_settings import EmailSettings
+
+        return EmailSettings.from_channel_env(self.channel_env)
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)

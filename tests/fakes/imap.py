@@ -140,3 +140,43 @@ def run_dovecot() -> Iterator[Dovecot]:
         if proc.stderr is not None:
             proc.stderr.close()
         shutil.rmtree(base, ignore_errors=True)
+
+
+async def append(server: Dovecot, folder: str, *messages: bytes) -> None:
+    """Deliver `messages` into `folder` (created when missing) with IMAP APPEND."""
+    import aioimaplib
+
+    client = aioimaplib.IMAP4(server.host, server.port, timeout=30)
+    await client.wait_hello_from_server()
+    await client.login(server.user, server.password)
+    await client.create(f'"{folder}"')
+    for raw in messages:
+        response = await client.append(raw, mailbox=f'"{folder}"')
+        assert response.result == "OK", response
+    await client.logout()
+
+
+async def folder_uids(server: Dovecot, folder: str, criteria: str = "ALL") -> list[int]:
+    """UIDs in `folder` matching an IMAP SEARCH (e.g. "UNSEEN", "SEEN")."""
+    import aioimaplib
+
+    client = aioimaplib.IMAP4(server.host, server.port, timeout=30)
+    await client.wait_hello_from_server()
+    await client.login(server.user, server.password)
+    await client.create(f'"{folder}"')
+    await client.select(f'"{folder}"')
+    response = await client.uid_search(criteria, charset=None)
+    await client.logout()
+    return [int(x) for line in response.lines[:-1] for x in bytes(line).split() if x.isdigit()]
+
+
+async def recreate_folder(server: Dovecot, folder: str) -> None:
+    """Delete and create `folder` again: it comes back with a new UIDVALIDITY."""
+    import aioimaplib
+
+    client = aioimaplib.IMAP4(server.host, server.port, timeout=30)
+    await client.wait_hello_from_server()
+    await client.login(server.user, server.password)
+    await client.delete(f'"{folder}"')
+    await client.create(f'"{folder}"')
+    await client.logout()
