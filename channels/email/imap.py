@@ -119,7 +119,8 @@ class MailboxPoller:
         while True:
             await self.sync(session, uidvalidity)
             if cfg.idle and session.has_idle:
-                await session.idle(cfg.idle_renew)
+                if not await session.idle(cfg.idle_renew):
+                    self._log.debug("imap_idle_renewed")
             else:
                 await asyncio.sleep(cfg.poll_interval)
                 await session.noop()
@@ -181,6 +182,10 @@ class MailboxPoller:
             except MessageRefused as exc:
                 refused[uid] = exc.reason
                 continue
+            except Exception as exc:  # a parser bug must not block the mailbox either
+                self._log.exception("email_parse_crashed", uid=uid)
+                refused[uid] = f"unparseable: {type(exc).__name__}"
+                continue
             if isinstance(outcome, InboundMessage):
                 work.append(self._ingest(outcome))
             elif isinstance(outcome, StatusUpdate):
@@ -209,9 +214,12 @@ class MailboxPoller:
             self._log.warning("email_quarantined", uid=uid, reason=reason)
         uids = sorted(refused)
         if self.config.quarantine_folder:
-            await session.move(uids, self.config.quarantine_folder)
-        else:
-            await session.mark_seen(uids)
+            try:
+                await session.move(uids, self.config.quarantine_folder)
+                return
+            except ImapError as exc:  # e.g. no right to create the folder: flag in place
+                self._log.warning("email_quarantine_move_failed", error=str(exc)[:300])
+        await session.mark_seen(uids)
 
     async def _save(
         self, cursor: dict[str, Any], uidvalidity: int, last_uid: int

@@ -14,7 +14,7 @@ from typing import Any
 
 from channels.base import StatusUpdate
 from channels.email.loops import detect_automation
-from channels.email.mime import MimeLimits, ParsedEmail, parse_email
+from channels.email.mime import MessageRefused, MimeLimits, ParsedEmail, parse_email
 from channels.email.quotes import strip_reply
 from channels.email.threads import build_thread_hints, thread_key_of
 from dialogs.model import (
@@ -26,12 +26,18 @@ from dialogs.model import (
 )
 
 EmailOutcome = InboundMessage | StatusUpdate | None
+MAX_ADDRESS = 320  # RFC 5321's limit, and the column's
+
+
+def _clean(text: str) -> str:
+    """Without NUL characters, which PostgreSQL refuses in text and JSON."""
+    return text.replace("\x00", "")
 
 
 def external_id_of(mail: ParsedEmail, raw: bytes) -> str:
     """The Message-ID; for mail without one, a hash of its bytes (stable across re-scans)."""
     if mail.message_id:
-        return mail.message_id[:300]
+        return _clean(mail.message_id)[:300]
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
@@ -65,13 +71,15 @@ def normalize_email(
         return None  # "delayed" or "delivered": nothing to show
     if not mail.from_address:
         return None
+    if len(mail.from_address) > MAX_ADDRESS:
+        raise MessageRefused(f"sender address longer than {MAX_ADDRESS} characters")
     automation = detect_automation(mail)
     external_id = external_id_of(mail, raw)
     details: dict[str, Any] = {
-        "subject": mail.subject,
-        "full_text": mail.text,
-        "to": list(mail.to),
-        **({"html": mail.html} if mail.html is not None else {}),
+        "subject": _clean(mail.subject),
+        "full_text": _clean(mail.text),
+        "to": [_clean(t) for t in mail.to],
+        **({"html": _clean(mail.html)} if mail.html is not None else {}),
         **({"notes": list(mail.notes)} if mail.notes else {}),
         **({"automated": list(automation.reasons)} if automation.is_automated else {}),
         **(
@@ -85,15 +93,17 @@ def normalize_email(
         channel=ChannelKind.EMAIL,
         external_id=external_id,
         contact=ContactProfile(
-            address=mail.from_address, name=mail.from_name, email=mail.from_address
+            address=_clean(mail.from_address),
+            name=_clean(mail.from_name)[:200],
+            email=_clean(mail.from_address),
         ),
-        text=strip_reply(mail.text),
+        text=_clean(strip_reply(mail.text)),
         attachments=tuple(
-            InboundAttachment(a.filename, a.content_type, a.data) for a in mail.attachments
+            InboundAttachment(_clean(a.filename), a.content_type, a.data) for a in mail.attachments
         ),
         thread_key=thread_key_of(mail, external_id),
         thread_hints=build_thread_hints(mail, subject_window=subject_window),
-        subject=mail.subject,
+        subject=_clean(mail.subject),
         provider_ts=mail.date,
         is_automated=automation.is_automated,
         raw=details,

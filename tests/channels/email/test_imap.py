@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+from structlog.testing import capture_logs
+
 from dialogs.model import InboundMessage, IngestResult
 from tests.channels.email.conftest import Pipeline, customer_mail
 from tests.channels.email.test_hostile import many_parts, nested
@@ -155,3 +157,64 @@ async def test_processed_mail_can_be_moved_instead_of_marked(
     assert sorted(await pipe.stored()) == sorted(ids(folder, 3))
     assert await folder_uids(dovecot, folder) == []
     assert len(await folder_uids(dovecot, f"{folder}-Done")) == 3
+
+
+async def test_idle_is_renewed_and_mail_still_arrives(
+    pipe: Pipeline, dovecot: Dovecot, folder: str
+) -> None:
+    """IDLE ends with DONE at the renewal interval and starts again; new mail still wakes it."""
+    await append(dovecot, folder, *mails(folder, 1))
+    poller = pipe.poller(dovecot, folder, idle_renew=0.2)
+    with capture_logs() as logs:
+        poller.start()
+        try:
+            await pipe.wait_ingested(1)
+            await asyncio.wait_for(poller.synced.wait(), 30)
+            async with asyncio.timeout(10):
+                while sum(e["event"] == "imap_idle_renewed" for e in logs) < 3:
+                    poller.synced.clear()
+                    await poller.synced.wait()  # each renewal is followed by a sync
+            await append(dovecot, folder, *mails(folder, 1, start=1))
+            await pipe.wait_ingested(2)
+        finally:
+            await poller.stop()
+    assert sorted(await pipe.stored()) == sorted(ids(folder, 2))
+
+
+async def test_polling_fallback_without_idle(pipe: Pipeline, dovecot: Dovecot, folder: str) -> None:
+    """With IDLE off the poller polls and still sees new mail."""
+    await append(dovecot, folder)  # an empty folder
+    poller = pipe.poller(dovecot, folder, idle=False, poll_interval=0.1)
+    poller.start()
+    try:
+        await asyncio.wait_for(poller.synced.wait(), 30)
+        await append(dovecot, folder, *mails(folder, 2))
+        await pipe.wait_ingested(2)
+    finally:
+        await poller.stop()
+    assert sorted(await pipe.stored()) == sorted(ids(folder, 2))
+
+
+async def test_mail_is_marked_seen_only_after_commit(
+    pipe: Pipeline, dovecot: Dovecot, folder: str
+) -> None:
+    """While the ingest has not returned, the fetched mail is still unseen on the server."""
+    await append(dovecot, folder, *mails(folder, 1))
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_ingest(message: InboundMessage) -> IngestResult:
+        entered.set()
+        await release.wait()
+        return await pipe.ingest(message)
+
+    poller = pipe.poller(dovecot, folder, ingest=slow_ingest)
+    poller.start()
+    try:
+        await asyncio.wait_for(entered.wait(), 30)
+        assert len(await folder_uids(dovecot, folder, "UNSEEN")) == 1
+        release.set()
+        await asyncio.wait_for(poller.synced.wait(), 30)
+    finally:
+        await poller.stop()
+    assert await folder_uids(dovecot, folder, "UNSEEN") == []
+    assert await pipe.stored() == ids(folder, 1)
