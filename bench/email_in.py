@@ -32,6 +32,7 @@ from channels.email.mime import MessageRefused, MimeLimits  # noqa: E402
 from channels.email.normalize import normalize_email  # noqa: E402
 from dialogs.ingest import Ingestor  # noqa: E402
 from dialogs.model import InboundMessage, IngestResult  # noqa: E402
+from relaydesk.logging import configure_logging  # noqa: E402
 from storage import Database  # noqa: E402
 from storage.email import EmailCursorRepository  # noqa: E402
 from storage.notify import EventRelay  # noqa: E402
@@ -132,6 +133,7 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
+    configure_logging("console", "warning")
     work = Path(tempfile.mkdtemp(prefix="relaydesk-email-bench-"))
     url = (
         f"sqlite+aiosqlite:///{work / 'bench.db'}"

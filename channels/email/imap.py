@@ -26,7 +26,7 @@ import structlog
 from channels.base import Ingest, StatusSink, StatusUpdate, backoff
 from channels.email.imap_client import ImapAccount, ImapError, ImapSession
 from channels.email.mime import MessageRefused, MimeLimits
-from channels.email.normalize import normalize_email
+from channels.email.normalize import EmailOutcome, normalize_email
 from dialogs.model import InboundMessage
 
 log = structlog.get_logger(__name__)
@@ -165,28 +165,12 @@ class MailboxPoller:
             if u not in wanted and u in sizes
         }
         bodies = await session.fetch_bodies(wanted) if wanted else {}
+        fetched = [(uid, bodies[uid]) for uid in wanted if uid in bodies]  # others: expunged
         work: list[Awaitable[Any]] = []
-        for uid in wanted:
-            raw = bodies.get(uid)
-            if raw is None:  # expunged meanwhile by another client
-                continue
-            source = {"mailbox": cfg.name, "uid": uid, "uidvalidity": uidvalidity}
-            try:
-                outcome = await asyncio.to_thread(
-                    normalize_email,
-                    raw,
-                    limits=self._limits,
-                    subject_window=self._subject_window,
-                    source=source,
-                )
-            except MessageRefused as exc:
-                refused[uid] = exc.reason
-                continue
-            except Exception as exc:  # a parser bug must not block the mailbox either
-                self._log.exception("email_parse_crashed", uid=uid)
-                refused[uid] = f"unparseable: {type(exc).__name__}"
-                continue
-            if isinstance(outcome, InboundMessage):
+        for uid, outcome in await asyncio.to_thread(self._normalize, fetched, uidvalidity):
+            if isinstance(outcome, str):
+                refused[uid] = outcome
+            elif isinstance(outcome, InboundMessage):
                 work.append(self._ingest(outcome))
             elif isinstance(outcome, StatusUpdate):
                 work.append(self._status_update(outcome))
@@ -208,6 +192,25 @@ class MailboxPoller:
             "imap_chunk_processed", count=len(done), quarantined=len(refused), last_uid=chunk[-1]
         )
         return await self._save(cursor, uidvalidity, chunk[-1])
+
+    def _normalize(
+        self, fetched: list[tuple[int, bytes]], uidvalidity: int
+    ) -> list[tuple[int, EmailOutcome | str]]:
+        """Each message's meaning, or the reason it is refused: one thread hop per chunk."""
+        out: list[tuple[int, EmailOutcome | str]] = []
+        for uid, raw in fetched:
+            source = {"mailbox": self.config.name, "uid": uid, "uidvalidity": uidvalidity}
+            try:
+                outcome: EmailOutcome | str = normalize_email(
+                    raw, limits=self._limits, subject_window=self._subject_window, source=source
+                )
+            except MessageRefused as exc:
+                outcome = exc.reason
+            except Exception as exc:  # a parser bug must not block the mailbox either
+                self._log.exception("email_parse_crashed", uid=uid)
+                outcome = f"unparseable: {type(exc).__name__}"
+            out.append((uid, outcome))
+        return out
 
     async def _quarantine(self, session: ImapSession, refused: dict[int, str]) -> None:
         for uid, reason in refused.items():
