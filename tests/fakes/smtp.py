@@ -16,6 +16,7 @@ from email.parser import BytesParser
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.fakes.imap import free_port
 
@@ -53,12 +54,29 @@ class SmtpFake:
         return self.received
 
 
+def _password_check(login: str, password: str) -> Any:
+    def authenticate(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            login.encode(),
+            password.encode(),
+        )
+        return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 535
+
+    return authenticate
+
+
 @contextmanager
-def run_smtp() -> Iterator[SmtpFake]:
-    """Serve SMTP (no TLS, no auth) on a free loopback port for the duration of the block."""
+def run_smtp(login: tuple[str, str] | None = None) -> Iterator[SmtpFake]:
+    """Serve SMTP (no TLS) on a free loopback port for the duration of the block; with
+    `login`, AUTH PLAIN/LOGIN is offered and checked against it."""
     fake = SmtpFake(port=free_port())
     fake._loop = asyncio.get_running_loop()
-    controller = Controller(fake, hostname=fake.host, port=fake.port)
+    auth: dict[str, Any] = (
+        {"authenticator": _password_check(*login), "auth_require_tls": False} if login else {}
+    )
+    controller = Controller(fake, hostname=fake.host, port=fake.port, **auth)
     controller.start()
     try:
         yield fake

@@ -11,7 +11,7 @@ from channels.base import ChannelError, OutboundAttachment, OutboundMessage
 from channels.email.compose import MAX_REFERENCES, build_email
 from channels.email.smtp import SmtpConfig, send_mail
 from tests.fakes.imap import free_port
-from tests.fakes.smtp import SmtpFake
+from tests.fakes.smtp import SmtpFake, run_smtp
 
 NOW = datetime(2024, 9, 2, 10, 0, tzinfo=UTC)
 SENDER = "Support <support@relaydesk.test>"
@@ -100,3 +100,21 @@ async def test_unreachable_server_is_retried() -> None:
             build_email(outbound(), sender=SENDER, now=NOW),
         )
     assert error.value.retryable
+
+
+async def test_auth_login_and_a_refused_login() -> None:
+    """With SMTP_USER/SMTP_PASSWORD the sender logs in; a wrong password is a final failure
+    that says which settings to check."""
+    with run_smtp(login=("relay", "right")) as server:
+        mail = build_email(outbound(), sender=SENDER, now=NOW)
+        await send_mail(
+            SmtpConfig(server.host, server.port, "relay", "right", starttls=False), mail
+        )
+        assert len(await server.wait_for(1)) == 1
+        with pytest.raises(ChannelError) as error:
+            await send_mail(
+                SmtpConfig(server.host, server.port, "relay", "wrong", starttls=False),
+                build_email(outbound(), sender=SENDER, now=NOW),
+            )
+    assert not error.value.retryable
+    assert "SMTP_USER" in error.value.message and error.value.code == "535"
