@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 USER = "support"
 PASSWORD = "s3cret-imap"
@@ -153,7 +154,7 @@ async def append(server: Dovecot, folder: str, *messages: bytes) -> None:
     for raw in messages:
         response = await client.append(raw, mailbox=f'"{folder}"')
         assert response.result == "OK", response
-    await client.logout()
+    await _logout(client)
 
 
 async def folder_uids(server: Dovecot, folder: str, criteria: str = "ALL") -> list[int]:
@@ -166,7 +167,7 @@ async def folder_uids(server: Dovecot, folder: str, criteria: str = "ALL") -> li
     await client.create(f'"{folder}"')
     await client.select(f'"{folder}"')
     response = await client.uid_search(criteria, charset=None)
-    await client.logout()
+    await _logout(client)
     return [int(x) for line in response.lines[:-1] for x in bytes(line).split() if x.isdigit()]
 
 
@@ -179,4 +180,11 @@ async def recreate_folder(server: Dovecot, folder: str) -> None:
     await client.login(server.user, server.password)
     await client.delete(f'"{folder}"')
     await client.create(f'"{folder}"')
+    await _logout(client)
+
+
+async def _logout(client: Any) -> None:
+    """LOGOUT, then close our end at once: the server's FIN may come after the loop ends."""
     await client.logout()
+    if client.protocol.transport is not None:
+        client.protocol.transport.close()

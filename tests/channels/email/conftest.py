@@ -100,10 +100,11 @@ class Pipeline:
         *,
         port: int | None = None,
         ingest: Ingest | None = None,
+        name: str | None = None,
         **kw: Any,
     ) -> MailboxPoller:
         config = MailboxConfig(
-            name=f"test:{folder}",
+            name=name or f"test:{folder}",
             account=ImapAccount(
                 server.host, port or server.port, server.user, server.password, ssl=False, timeout=5
             ),
