@@ -16,12 +16,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import re
+import shutil
 import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+
+import asyncpg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -144,13 +148,18 @@ async def main() -> None:
         if args.engine == "sqlite"
         else await fresh_postgres()
     )
-    with run_dovecot() as server:
-        started = time.perf_counter()
-        await fill(server, args.messages)
-        print(f"appended {args.messages} messages in {time.perf_counter() - started:.1f} s")
-        fetch = await fetch_all(server, parse=False)
-        parse = await fetch_all(server, parse=True)
-        poll, stored = await poll_all(server, url, work, args.messages)
+    try:
+        with run_dovecot() as server:
+            started = time.perf_counter()
+            await fill(server, args.messages)
+            print(f"appended {args.messages} messages in {time.perf_counter() - started:.1f} s")
+            fetch = await fetch_all(server, parse=False)
+            parse = await fetch_all(server, parse=True)
+            poll, stored = await poll_all(server, url, work, args.messages)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if args.engine == "postgresql":
+            await drop_postgres()
     print(f"\n{args.messages} messages from {len(CORPUS)} corpus mails, {args.engine}\n")
     print(f"{'target':<14} {'msgs/s':>8} {'vs fetch':>9}")
     for label, rate in (("fetch", fetch), ("fetch+parse", parse), ("poller", poll)):
@@ -158,20 +167,27 @@ async def main() -> None:
     print(f"\nstored: {stored} messages (reports and refused mail are not messages)")
 
 
+PG_ADMIN = os.environ.get("RELAYDESK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+PG_BENCH_DB = "relaydesk_email_bench"
+
+
 async def fresh_postgres() -> str:
-    import os
-
-    import asyncpg
-
-    admin = os.environ.get("RELAYDESK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-    conn = await asyncpg.connect(admin)
+    await drop_postgres()
+    conn = await asyncpg.connect(PG_ADMIN)
     try:
-        await conn.execute('DROP DATABASE IF EXISTS "relaydesk_email_bench" WITH (FORCE)')
-        await conn.execute('CREATE DATABASE "relaydesk_email_bench"')
+        await conn.execute(f'CREATE DATABASE "{PG_BENCH_DB}"')
     finally:
         await conn.close()
-    base = admin.rpartition("/")[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    return f"{base}/relaydesk_email_bench"
+    base = PG_ADMIN.rpartition("/")[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}/{PG_BENCH_DB}"
+
+
+async def drop_postgres() -> None:
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 if __name__ == "__main__":
