@@ -57,7 +57,9 @@ def build_email(
         mailboxes=tuple(
             MailboxConfig(
                 name=m.name,
-                account=ImapAccount(m.host, m.port, m.user, m.password, ssl=m.ssl),
+                account=ImapAccount(
+                    m.host, m.port, m.user, m.password, ssl=m.ssl, ca_file=m.ca_file
+                ),
                 folder=m.folder,
                 move_to=m.move_to,
                 quarantine_folder=m.quarantine_folder,
@@ -69,7 +71,15 @@ def build_email(
         ),
         smtp=None
         if smtp is None
-        else SmtpConfig(smtp.host, smtp.port, smtp.user, smtp.password, smtp.starttls, smtp.ssl),
+        else SmtpConfig(
+            smtp.host,
+            smtp.port,
+            smtp.user,
+            smtp.password,
+            smtp.starttls,
+            smtp.ssl,
+            ca_file=smtp.ca_file,
+        ),
         sender=s.sender,
         limits=MimeLimits(
             max_message_bytes=s.max_message_bytes, max_attachment_bytes=s.max_attachment_bytes

@@ -31,6 +31,7 @@ class MailboxSettings:
     idle: bool = True
     idle_renew_seconds: int = 20 * 60
     poll_seconds: int = 60
+    ca_file: str | None = None  # a CA to trust besides the system's (self-signed servers)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class SmtpSettings:
     password: str | None
     starttls: bool
     ssl: bool
+    ca_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ def _mailbox_from_env(env: Mapping[str, str]) -> MailboxSettings:
         idle=_bool(env, "IMAP_IDLE", True),
         idle_renew_seconds=renew,
         poll_seconds=_int(env, "IMAP_POLL_SECONDS", 60),
+        ca_file=env.get("IMAP_CA_FILE") or None,
     )
 
 
@@ -143,6 +146,7 @@ def _smtp_from_env(env: Mapping[str, str]) -> SmtpSettings | None:
         password=env.get("SMTP_PASSWORD") or None,
         starttls=_bool(env, "SMTP_STARTTLS", not ssl),
         ssl=ssl,
+        ca_file=env.get("SMTP_CA_FILE") or None,
     )
 
 
@@ -162,6 +166,7 @@ class _MailboxEntry(BaseModel):
     idle: bool = True
     idle_renew_seconds: int = Field(default=20 * 60, gt=0, lt=MAX_IDLE_RENEW)
     poll_seconds: int = Field(default=60, gt=0)
+    ca_file: str | None = None
 
 
 class _MailboxFile(BaseModel):

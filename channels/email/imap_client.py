@@ -38,6 +38,7 @@ class ImapAccount:
     password: str
     ssl: bool = True
     timeout: float = 30.0
+    ca_file: str | None = None  # trust this CA (a self-signed server) besides the system's
 
 
 class ImapSession:
@@ -53,16 +54,11 @@ class ImapSession:
         def on_lost(_exc: Exception | None) -> None:
             lost.set()
 
-        if a.ssl:
-            self._client = aioimaplib.IMAP4_SSL(
-                a.host,
-                a.port,
-                timeout=a.timeout,
-                ssl_context=ssl.create_default_context(),
-                conn_lost_cb=on_lost,
-            )
-        else:
-            self._client = aioimaplib.IMAP4(a.host, a.port, timeout=a.timeout, conn_lost_cb=on_lost)
+        # IMAP4 with an SSL context is what IMAP4_SSL does, and only IMAP4 takes conn_lost_cb.
+        context = ssl.create_default_context(cafile=a.ca_file) if a.ssl else None
+        self._client = aioimaplib.IMAP4(
+            a.host, a.port, timeout=a.timeout, conn_lost_cb=on_lost, ssl_context=context
+        )
         await self._guard(self.client.wait_hello_from_server())
         response = await self._guard(self.client.login(a.user, a.password))
         if response.result != "OK":

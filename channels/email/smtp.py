@@ -23,6 +23,7 @@ class SmtpConfig:
     starttls: bool = True  # SMTP_STARTTLS; ignored when ssl is on
     ssl: bool = False  # SMTP_SSL: implicit TLS (port 465)
     timeout: float = 30.0
+    ca_file: str | None = None  # SMTP_CA_FILE: trust this CA besides the system's
 
 
 async def send_mail(config: SmtpConfig, mail: EmailMessage) -> None:
@@ -37,6 +38,7 @@ async def send_mail(config: SmtpConfig, mail: EmailMessage) -> None:
             use_tls=config.ssl,
             start_tls=None if config.ssl else config.starttls,
             timeout=config.timeout,
+            cert_bundle=config.ca_file,
         )
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = [r.code for r in exc.recipients]

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.fakes.tls import make_certificate
+
 USER = "support"
 PASSWORD = "s3cret-imap"
 
@@ -30,7 +32,9 @@ state_dir = {base}/state
 instance_name = relaydesk-test-{port}
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 log_path = {base}/dovecot.log
@@ -54,7 +58,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
   chroot =
 }}
@@ -67,10 +72,12 @@ service anvil {{
 @dataclass(frozen=True)
 class Dovecot:
     host: str
-    port: int
+    port: int  # plain IMAP
     user: str
     password: str
     base: Path
+    tls_port: int  # IMAP over TLS, with a self-signed certificate: trust `ca_file`
+    ca_file: Path
 
 
 def free_port() -> int:
@@ -98,7 +105,8 @@ def run_dovecot() -> Iterator[Dovecot]:
     binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
     base = Path(tempfile.mkdtemp(prefix="relaydesk-dovecot-"))
     os.chmod(base, 0o755)
-    port = free_port()
+    port, tls_port = free_port(), free_port()
+    cert, key = make_certificate(base)
     if os.getuid() == 0:
         mail_user = pwd.getpwnam("dovecot")
         uid, gid = mail_user.pw_uid, mail_user.pw_gid
@@ -118,6 +126,9 @@ def run_dovecot() -> Iterator[Dovecot]:
         _CONFIG.format(
             base=base,
             port=port,
+            tls_port=tls_port,
+            cert=cert,
+            key=key,
             uid=uid,
             gid=gid,
             login_user=login_user,
@@ -130,7 +141,7 @@ def run_dovecot() -> Iterator[Dovecot]:
     )
     try:
         _wait_listening(port, proc, base / "dovecot.log")
-        yield Dovecot("127.0.0.1", port, USER, PASSWORD, base)
+        yield Dovecot("127.0.0.1", port, USER, PASSWORD, base, tls_port, cert)
     finally:
         proc.terminate()
         try:

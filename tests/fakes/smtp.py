@@ -7,18 +7,23 @@ the test's event loop, where `wait_for(count)` awaits it without polling.
 from __future__ import annotations
 
 import asyncio
+import shutil
+import ssl
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.fakes.imap import free_port
+from tests.fakes.tls import make_certificate
 
 
 @dataclass
@@ -28,6 +33,7 @@ class SmtpFake:
     received: list[EmailMessage] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)  # next DATA answers, e.g. "451 4.3.0 later"
     attempts: int = 0
+    ca_file: str | None = None
     _loop: asyncio.AbstractEventLoop | None = None
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -68,17 +74,26 @@ def _password_check(login: str, password: str) -> Any:
 
 
 @contextmanager
-def run_smtp(login: tuple[str, str] | None = None) -> Iterator[SmtpFake]:
-    """Serve SMTP (no TLS) on a free loopback port for the duration of the block; with
-    `login`, AUTH PLAIN/LOGIN is offered and checked against it."""
+def run_smtp(login: tuple[str, str] | None = None, *, starttls: bool = False) -> Iterator[SmtpFake]:
+    """Serve SMTP on a free loopback port for the duration of the block. With `login`, AUTH
+    PLAIN/LOGIN is offered and checked against it; with `starttls`, STARTTLS is required
+    (a self-signed certificate: trust `ca_file`)."""
     fake = SmtpFake(port=free_port())
     fake._loop = asyncio.get_running_loop()
-    auth: dict[str, Any] = (
-        {"authenticator": _password_check(*login), "auth_require_tls": False} if login else {}
+    options: dict[str, Any] = (
+        {"authenticator": _password_check(*login), "auth_require_tls": starttls} if login else {}
     )
-    controller = Controller(fake, hostname=fake.host, port=fake.port, **auth)
+    workdir = Path(tempfile.mkdtemp(prefix="relaydesk-smtp-"))
+    if starttls:
+        cert, key = make_certificate(workdir)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        options.update(tls_context=context, require_starttls=True)
+        fake.ca_file = str(cert)
+    controller = Controller(fake, hostname=fake.host, port=fake.port, **options)
     controller.start()
     try:
         yield fake
     finally:
         controller.stop()
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -49,7 +49,7 @@ def test_defaults_from_the_environment() -> None:
 
 
 def test_overrides() -> None:
-    """Plain IMAP on 143, a move folder, SMTP over SSL on 465, limits and a subject window."""
+    """Plain IMAP on 143, a move folder, SMTP over SSL on 465, limits, a subject window, CAs."""
     email = email_of(
         {
             **BASE,
@@ -59,6 +59,8 @@ def test_overrides() -> None:
             "SMTP_SSL": "true",
             "IMAP_MAX_ATTACHMENT_MB": "3",
             "IMAP_SUBJECT_WINDOW_HOURS": "48",
+            "IMAP_CA_FILE": "/etc/ssl/private-ca.pem",
+            "SMTP_CA_FILE": "/etc/ssl/relay-ca.pem",
         }
     )
     assert email is not None and email.smtp is not None
@@ -67,6 +69,7 @@ def test_overrides() -> None:
     assert (email.smtp.port, email.smtp.ssl, email.smtp.starttls) == (465, True, False)
     assert email.max_attachment_bytes == 3 * 1024 * 1024
     assert email.subject_window_hours == 48
+    assert (box.ca_file, email.smtp.ca_file) == ("/etc/ssl/private-ca.pem", "/etc/ssl/relay-ca.pem")
 
 
 @pytest.mark.parametrize(

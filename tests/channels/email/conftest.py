@@ -101,13 +101,22 @@ class Pipeline:
         port: int | None = None,
         ingest: Ingest | None = None,
         name: str | None = None,
+        tls_ca_file: str | None = None,
         **kw: Any,
     ) -> MailboxPoller:
+        """A poller of `folder`; over TLS (trusting `tls_ca_file`) when that is given."""
+        account = ImapAccount(
+            server.host,
+            port or server.port,
+            server.user,
+            server.password,
+            ssl=tls_ca_file is not None,
+            timeout=5,
+            ca_file=tls_ca_file,
+        )
         config = MailboxConfig(
             name=name or f"test:{folder}",
-            account=ImapAccount(
-                server.host, port or server.port, server.user, server.password, ssl=False, timeout=5
-            ),
+            account=account,
             folder=folder,
             **{"idle_renew": 60.0, "poll_interval": 0.2, "chunk": 20, **kw},
         )

@@ -118,3 +118,12 @@ async def test_auth_login_and_a_refused_login() -> None:
             )
     assert not error.value.retryable
     assert "SMTP_USER" in error.value.message and error.value.code == "535"
+
+
+async def test_starttls_with_auth() -> None:
+    """STARTTLS (required by the server) and AUTH over it; the CA of a self-signed relay is
+    trusted through SMTP_CA_FILE."""
+    with run_smtp(login=("relay", "right"), starttls=True) as server:
+        config = SmtpConfig(server.host, server.port, "relay", "right", ca_file=server.ca_file)
+        await send_mail(config, build_email(outbound(), sender=SENDER, now=NOW))
+        assert (await server.wait_for(1))[0]["To"] == "anna@customer.test"
