@@ -129,9 +129,11 @@ class MailboxPoller:
         """Ingest every message after the cursor; advance the cursor chunk by chunk."""
         cursor = await self._cursors.load_cursor(self.config.name) or {}
         top: int | None = None  # the UID the cursor moves to once a full scan is done
+        # `top` is read before the scan: mail arriving in between has a higher UID and is
+        # picked up next time (read after, such mail would fall between scan and cursor).
         if not cursor:
-            uids = await session.uids_matching("UNSEEN")
             top = max(await session.uids_after(0), default=0)
+            uids = await session.uids_matching("UNSEEN")
         elif int(cursor.get("uidvalidity", 0)) != uidvalidity:
             since = datetime.fromisoformat(cursor["synced_at"]) - timedelta(days=1)
             self._log.warning(
@@ -140,8 +142,8 @@ class MailboxPoller:
                 new=uidvalidity,
                 rescan_since=since.date().isoformat(),
             )
-            uids = await session.uids_matching("SINCE", since.strftime("%d-%b-%Y"))
             top = max(await session.uids_after(0), default=0)
+            uids = await session.uids_matching("SINCE", since.strftime("%d-%b-%Y"))
             cursor = {**cursor, "uidvalidity": uidvalidity, "last_uid": 0}
         else:
             uids = await session.uids_after(int(cursor.get("last_uid", 0)))

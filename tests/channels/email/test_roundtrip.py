@@ -121,6 +121,9 @@ async def test_reply_threads_out_and_the_answer_threads_back(
     texts = [(m["direction"], m["text"]) for m in detail["messages"]]
     assert ("in", "It is broken. #first") in texts
     assert ("in", "Restarted, works now.") in texts  # the quoted history stripped
+    answer_out = next(m for m in detail["messages"] if m["text"] == "Restarted, works now.")
+    assert "> Please restart it." in answer_out["original"]["text"]  # kept for display
+    assert answer_out["automated"] is False
     failed = next(m for m in detail["messages"] if m["id"] == reply_id)
     assert failed["status"] == "failed" and "User unknown" in failed["error"]
     listing = await (await app_client.get("/api/v1/dialogs", headers=AUTH)).json()
@@ -146,4 +149,4 @@ async def test_no_automatic_reply_to_an_automated_sender(
     listing = await (await app_client.get("/api/v1/dialogs", headers=AUTH)).json()
     henry = next(d for d in listing["items"] if d["contact"]["name"] == "Henry")
     messages = (await dialog(app_client, henry["id"]))["messages"]
-    assert [m["direction"] for m in messages] == ["in"]
+    assert [(m["direction"], m["automated"]) for m in messages] == [("in", True)]
