@@ -39,6 +39,11 @@ class OutboundMessage:
     attachments: tuple[OutboundAttachment, ...] = ()
     reply_to_external_id: str | None = None  # the inbound message it answers, when known
     template: Mapping[str, Any] | None = None  # WhatsApp template: name, language, parameters
+    subject: str = ""  # the dialog's subject (email)
+    # The conversation's provider ids this reply follows, oldest first, ending with the
+    # contact's latest message (email References / In-Reply-To).
+    references: tuple[str, ...] = ()
+    automated: bool = False  # an automatic reply, not an agent's (email Auto-Submitted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -255,6 +255,9 @@ class OutboxWorker(WakeableWorker):
             attachments=files,
             reply_to_external_id=c.reply_to_external_id,
             template=c.template,
+            subject=c.subject,
+            references=c.references,
+            automated=c.automated,
         )
 
     async def _after_error(

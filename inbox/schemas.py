@@ -96,6 +96,15 @@ class AttachmentOut(Strict):
     size: int
 
 
+class MessageOriginal(Strict):
+    """An email's whole text and sanitised HTML, as received (`text` holds the new part)."""
+
+    subject: str
+    text: str
+    html: str | None
+    notes: list[str]
+
+
 class MessageOut(Strict):
     id: int
     dialog_id: int | None
@@ -110,6 +119,8 @@ class MessageOut(Strict):
     error: str | None
     created_at: str
     edited_at: str | None
+    automated: bool = False  # from an auto-responder, list or bounce (no auto-reply goes to it)
+    original: MessageOriginal | None = None
 
 
 class Sla(Strict):

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from channels.base import ApplyEdit, Channel, Ingest, StatusSink
+from relaydesk.email_settings import EmailSettings
 from relaydesk.settings import Settings, TelegramSettings, WhatsAppSettings
 from storage import Database
 
@@ -46,7 +47,66 @@ def build_channels(
     whatsapp = WhatsAppSettings.from_channel_env(settings.channel_env)
     if whatsapp is not None:
         channels["whatsapp"] = build_whatsapp(whatsapp, ingest, status_update)
+    email = settings.email
+    if email is not None:
+        channels["email"] = build_email(
+            email, ingest, status_update, database or _own_database(settings.database_url)
+        )
     return channels
+
+
+def build_email(
+    s: EmailSettings, ingest: Ingest, status_update: StatusSink, database: Callable[[], Database]
+) -> Channel:
+    from datetime import timedelta
+
+    from channels.email.adapter import EmailChannel, EmailConfig
+    from channels.email.imap import MailboxConfig
+    from channels.email.imap_client import ImapAccount
+    from channels.email.mime import MimeLimits
+    from channels.email.smtp import SmtpConfig
+    from storage.email import EmailCursorRepository
+
+    smtp = s.smtp
+    config = EmailConfig(
+        mailboxes=tuple(
+            MailboxConfig(
+                name=m.name,
+                account=ImapAccount(
+                    m.host, m.port, m.user, m.password, ssl=m.ssl, ca_file=m.ca_file
+                ),
+                folder=m.folder,
+                move_to=m.move_to,
+                quarantine_folder=m.quarantine_folder,
+                idle=m.idle,
+                idle_renew=float(m.idle_renew_seconds),
+                poll_interval=float(m.poll_seconds),
+            )
+            for m in s.mailboxes
+        ),
+        smtp=None
+        if smtp is None
+        else SmtpConfig(
+            smtp.host,
+            smtp.port,
+            smtp.user,
+            smtp.password,
+            smtp.starttls,
+            smtp.ssl,
+            ca_file=smtp.ca_file,
+        ),
+        sender=s.sender,
+        limits=MimeLimits(
+            max_message_bytes=s.max_message_bytes, max_attachment_bytes=s.max_attachment_bytes
+        ),
+        subject_window=timedelta(hours=s.subject_window_hours) if s.subject_window_hours else None,
+    )
+    return EmailChannel(
+        config,
+        ingest=ingest,
+        status_update=status_update,
+        cursors=EmailCursorRepository(database),
+    )
 
 
 def build_whatsapp(s: WhatsAppSettings, ingest: Ingest, status_update: StatusSink) -> Channel:

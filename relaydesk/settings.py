@@ -11,7 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from relaydesk.email_settings import EmailSettings
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///relaydesk.db"
 
@@ -255,11 +258,19 @@ class Settings:
                 load_public_key(self.widget_jwt_public_key)
             except ValueError as exc:
                 raise SettingsError(f"RELAYDESK_WIDGET_JWT_PUBLIC_KEY: {exc}") from None
+        _ = self.email
 
     @property
     def telegram(self) -> TelegramSettings | None:
         """The Telegram channel's settings, or None when it is off."""
         return TelegramSettings.from_channel_env(self.channel_env)
+
+    @property
+    def email(self) -> EmailSettings | None:
+        """The email channel's settings (IMAP_*, SMTP_*), or None when it is off."""
+        from relaydesk.email_settings import EmailSettings
+
+        return EmailSettings.from_channel_env(self.channel_env)
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)

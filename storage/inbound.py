@@ -30,6 +30,7 @@ from dialogs.model import (
 from storage.db import SyncTx
 from storage.sql import for_update, group_pairs, insert_or_ignore
 from storage.tables import attachments, contact_identities, contacts, dialogs, messages
+from storage.threads import has_thread_hints, resolve_threads
 
 MessageKey = tuple[str, str]  # (channel, external_id)
 IdentityKey = tuple[str, str]  # (channel, address)
@@ -56,6 +57,8 @@ def store_inbound_batch(
     fresh = [first_of[key] for key in first_of if key not in results]
     if fresh:
         contact_of = _resolve_contacts(tx, [i.message for i in fresh], now)
+        if any(has_thread_hints(i) for i in fresh):  # email: join the thread it answers
+            fresh = resolve_threads(tx, fresh, contact_of, now)
         dialog_of, created = _resolve_dialogs(
             tx, [i.message for i in fresh], contact_of, now, reopen_window
         )

@@ -191,6 +191,9 @@ class Claimed:
     template: dict[str, Any] | None
     reply_to_external_id: str | None
     files: tuple[StoredFile, ...]
+    subject: str = ""
+    references: tuple[str, ...] = ()  # see OutboundMessage.references
+    automated: bool = False
 
 
 def release_stale(tx: SyncTx, now: datetime) -> int:
@@ -237,8 +240,10 @@ def claim_due(tx: SyncTx, *, now: datetime, lease: timedelta, limit: int) -> lis
                 messages.c.text,
                 messages.c.raw,
                 messages.c.thread_hints,
+                messages.c.automated,
                 dialogs.c.contact_id,
                 dialogs.c.channel,
+                dialogs.c.subject,
             )
             .join(dialogs, dialogs.c.id == messages.c.dialog_id)
             .where(messages.c.id.in_(ids))
@@ -252,6 +257,7 @@ def claim_due(tx: SyncTx, *, now: datetime, lease: timedelta, limit: int) -> lis
             StoredFile(a.filename, a.content_type, a.size, a.sha256)
         )
     address_of = _addresses(tx, {(d.contact_id, d.channel) for d in details.values()})
+    thread_of = _latest_inbound(tx, {d.dialog_id for d in details.values()})
     out = []
     for r in rows:
         m = details[r.message_id]
@@ -268,8 +274,30 @@ def claim_due(tx: SyncTx, *, now: datetime, lease: timedelta, limit: int) -> lis
                 template=raw.get("template"),
                 reply_to_external_id=(m.thread_hints or {}).get("reply_to"),
                 files=tuple(files.get(m.id, ())),
+                subject=m.subject or "",
+                references=thread_of.get(m.dialog_id, ()),
+                automated=bool(m.automated),
             )
         )
+    return out
+
+
+def _latest_inbound(tx: SyncTx, dialog_ids: set[int]) -> dict[int, tuple[str, ...]]:
+    """Per dialog, the ids its latest inbound message referenced, then its own id."""
+    latest = (
+        select(func.max(messages.c.id))
+        .where(messages.c.dialog_id.in_(dialog_ids), messages.c.direction == Direction.IN.value)
+        .group_by(messages.c.dialog_id)
+    )
+    out: dict[int, tuple[str, ...]] = {}
+    for r in tx.execute(
+        select(messages.c.dialog_id, messages.c.external_id, messages.c.thread_hints).where(
+            messages.c.id.in_(latest.scalar_subquery())
+        )
+    ):
+        if r.external_id:
+            refs = [str(x) for x in (r.thread_hints or {}).get("references") or []]
+            out[r.dialog_id] = (*refs, str(r.external_id))
     return out
 
 

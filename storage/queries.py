@@ -189,6 +189,20 @@ def message_json(m: Any, files: list[dict[str, Any]]) -> dict[str, Any]:
         "error": m.error,
         "created_at": iso(m.created_at),
         "edited_at": iso(m.edited_at),
+        "automated": bool(m.automated),
+        "original": _original(m.raw),
+    }
+
+
+def _original(raw: Any) -> dict[str, Any] | None:
+    """The whole mail for display, where `text` is only the new part of a reply (email)."""
+    if not isinstance(raw, dict) or "full_text" not in raw:
+        return None
+    return {
+        "subject": raw.get("subject", ""),
+        "text": raw["full_text"],
+        "html": raw.get("html"),
+        "notes": list(raw.get("notes", [])),
     }
 
 

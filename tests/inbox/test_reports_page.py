@@ -12,9 +12,9 @@ from aiohttp.test_utils import TestClient
 from inbox.reports_page import duration, percent
 from storage import Database
 from tests.conftest import AUTH
-from tests.inbox.web_helpers import add_agent, log_in
 from tests.dialogs.reports.history import generate, store
 from tests.dialogs.reports.test_history import PERIOD, app_settings
+from tests.inbox.web_helpers import add_agent, log_in
 
 
 @pytest.fixture
