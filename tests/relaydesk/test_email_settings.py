@@ -25,7 +25,9 @@ def email_of(env: dict[str, str]):  # type: ignore[no-untyped-def]
 def test_off_without_hosts() -> None:
     """No IMAP_HOST, SMTP_HOST or IMAP_MAILBOXES: no email channel."""
     assert email_of({}) is None
-    assert "email" not in build_channels(Settings.from_env({}), ingest=_never, status_update=_never)
+    assert "email" not in build_channels(
+        Settings.from_env({}), ingest=_never, edit=_never, status_update=_never
+    )
 
 
 def test_defaults_from_the_environment() -> None:
@@ -44,7 +46,9 @@ def test_defaults_from_the_environment() -> None:
     assert (email.smtp.port, email.smtp.starttls, email.smtp.ssl) == (587, True, False)
     assert email.max_attachment_bytes == 10 * 1024 * 1024
     assert email.subject_window_hours == 0
-    channels = build_channels(Settings.from_env(BASE), ingest=_never, status_update=_never)
+    channels = build_channels(
+        Settings.from_env(BASE), ingest=_never, edit=_never, status_update=_never
+    )
     assert channels["email"].kind == "email"
 
 

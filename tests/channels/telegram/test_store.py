@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -51,9 +52,14 @@ async def test_edits_apply_once_and_in_order(core: Core) -> None:
         assert await core.ingestor.apply_edit(edit("1:1", "v2", first)) == "stale"
         assert await core.ingestor.apply_edit(edit("1:1", "v3", second)) == "stale"
         assert await core.ingestor.apply_edit(edit("9:9", "x", first)) == "missing"
-        received = [events.get_nowait() for _ in range(events.qsize())]
-    assert [e["type"] for e in received] == ["message_edited", "dialog_updated"]
-    assert received[0]["message_id"] == stored.message_id
+        # a later message is a barrier: events arrive in commit order (via NOTIFY on PostgreSQL)
+        barrier = await core.ingestor.ingest(inbound("2:2", channel=ChannelKind.TELEGRAM))
+        received = []
+        async with asyncio.timeout(10):
+            while not received or received[-1].get("message_id") != barrier.message_id:
+                received.append(await events.get())
+    edits = [e for e in received if e["type"] == "message_edited"]
+    assert [e["message_id"] for e in edits] == [stored.message_id]
     async with core.db.read() as tx:
         row = (
             await tx.execute(
