@@ -22,7 +22,7 @@ from typing import Any
 import structlog
 
 from dialogs.dispatch_plan import iso
-from dialogs.events import AgentChanged, Event, TaskChanged, encode_events
+from dialogs.events import AgentChanged, DialogUpdated, Event, TaskChanged, encode_events
 from dialogs.manual_tasks import NewTask, create_task_by_hand
 from dialogs.model import AgentStatus, TaskStatus
 from dialogs.rulebook import Rulebook
@@ -30,7 +30,7 @@ from router import Calendar, add_business_time, business_time_between
 from storage import Database
 from storage import agents as agent_repo
 from storage.notify import EventRelay
-from storage.task_edit import load_task_for_edit, save_task
+from storage.task_edit import close_dialog_if_done, load_task_for_edit, save_task
 
 log = structlog.get_logger(__name__)
 
@@ -103,7 +103,20 @@ class TaskEditor:
         log.info(
             "task_updated", task_id=task_id, dialog_id=row.dialog_id, status=status, by=actor.login
         )
+        if status in CLOSED:
+            await self._close_dialog_if_done(row.dialog_id, now)
         self._on_change()
+
+    async def _close_dialog_if_done(self, dialog_id: int, now: datetime) -> None:
+        """The dialog's last task is done: the conversation is over until the customer writes
+        again (within the reopen window the same dialog reopens, later a new one starts)."""
+        async with self._db.write() as tx:
+            closed = await close_dialog_if_done(tx, dialog_id, now)
+            payloads = [encode_events([DialogUpdated(dialog_id)])] if closed else []
+            await self._relay.stage(tx, payloads)
+        self._relay.committed(payloads)
+        if closed:
+            log.info("dialog_closed", dialog_id=dialog_id)
 
     async def create_task(self, new: NewTask, actor: Actor) -> int:
         """A task made by hand from a message; raises manual_tasks.TaskRefused."""
