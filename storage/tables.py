@@ -200,6 +200,9 @@ tasks = Table(
     Column("skills", Json),
     Column("assign_to", String(100)),
     Index("ix_tasks_queue_status", "queue", "status"),
+    # Every dispatch round reads open tasks by status (agents' loads, waiting tasks, due
+    # times): done tasks pile up forever and must not be read. Covers the load sums too.
+    Index("ix_tasks_status_load", "status", "assignee", "weight"),
 )
 
 # Every routing decision with the rules that fired and why: the audit trail admins read.

@@ -8,11 +8,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, insert
 
+from dialogs.dispatch import Dispatcher
 from dialogs.model import ChannelKind
+from dialogs.rulebook import Rulebook
+from storage import Database
 from storage.inbound import PreparedInbound, store_inbound_batch
+from storage.notify import EventRelay
+from storage.tables import agents, contacts, dialogs, tasks
 from tests.builders import inbound
+from tests.conftest import BASIC_RULES
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -45,5 +51,53 @@ def test_store_batch_selects_search_indexes(tmp_path: Path, sqlite_template: Pat
             plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
             steps = [row[-1] for row in plan]
             scans = [s for s in steps if re.match(r"SCAN (messages|contact|dialogs|tasks)", s)]
+            assert not scans, f"{statement}\n{steps}"
+    engine.dispose()
+
+
+def test_dispatch_round_reads_open_tasks_by_index(tmp_path: Path, sqlite_template: Path) -> None:
+    """A dispatch round (timers, loads, waiting tasks, assignment) searches tasks by status:
+    done tasks pile up forever and no round may read them all."""
+    path = tmp_path / "dispatch.db"
+    shutil.copyfile(sqlite_template, path)
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(insert(contacts), [{"id": 1, "name": "Ann", "created_at": NOW}])
+        conn.execute(
+            insert(dialogs),
+            [{"id": 1, "contact_id": 1, "channel": "api", "created_at": NOW, "last_message_at": NOW}],
+        )
+        conn.execute(insert(agents), [{"login": "alice", "status": "online", "created_at": NOW}])
+        conn.execute(
+            insert(tasks),
+            [
+                {"dialog_id": 1, "queue": "support", "status": status, "created_at": NOW,
+                 "updated_at": NOW, "assignee": "bob" if status == "done" else None}
+                for status in ["done"] * 50 + ["waiting"] * 2
+            ],
+        )
+    seen: list[tuple[str, Any]] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    dispatcher = Dispatcher(
+        Database(f"sqlite+aiosqlite:///{path}"),
+        EventRelay(Database(f"sqlite+aiosqlite:///{path}"), lambda _: None),
+        Rulebook.from_file(BASIC_RULES),
+        clock=lambda: NOW,
+    )
+    with engine.begin() as conn:
+        _, _, assigned, _, _ = dispatcher._dispatch_sync(conn, dispatcher._rulebook.current, NOW)
+    event.remove(engine, "before_cursor_execute", capture)
+    assert [t.assignee for t in assigned] == ["alice", "alice"]
+    assert len(seen) >= 5  # awaiting reply, loads, waiting, rotation, due times at least
+    with engine.connect() as conn:
+        for statement, parameters in seen:
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            steps = [row[-1] for row in plan]
+            scans = [s for s in steps if re.match(r"SCAN (messages|dialogs|tasks)\b", s)]
             assert not scans, f"{statement}\n{steps}"
     engine.dispose()
