@@ -20,7 +20,7 @@ from inbox.api_tasks_new import NEW_TASK_OPERATIONS
 from inbox.api_typing import TYPING_OPERATIONS
 from inbox.auth import bearer_token, hash_token, same_secret
 from inbox.bodies import read_json
-from inbox.context import PRINCIPAL_KEY, SERVICES, Principal, Services
+from inbox.context import PRINCIPAL_KEY, SERVICES, Principal, Profiles, Services
 from inbox.errors import ApiError, Handler
 from inbox.live import stream_events
 from inbox.openapi import Operation, Param, build_document
@@ -36,6 +36,7 @@ from inbox.schemas import (
 )
 from storage import agents as agent_repo
 from storage import queries
+from storage.db import ReadTx
 
 API = "/api/v1"
 MAX_PAGE = 200
@@ -218,14 +219,13 @@ async def get_task(request: web.Request) -> web.Response:
     return web.json_response(task)
 
 
-async def list_agents(request: web.Request) -> web.Response:
-    svc = services(request)
-    async with svc.db.read() as tx:
-        rows = await agent_repo.list_agents(tx)
-        loads = await queries.agent_loads(tx)
+async def agent_items(tx: ReadTx, profiles: Profiles) -> list[dict[str, Any]]:
+    """Every agent account as the API shows it: presence, capacity, load, skills, teams."""
+    rows = await agent_repo.list_agents(tx)
+    loads = await queries.agent_loads(tx)
     items = []
     for row in rows:
-        profile = svc.profiles.agent_routing(row.login)
+        profile = profiles.agent_routing(row.login)
         items.append(
             {
                 "login": row.login,
@@ -234,10 +234,17 @@ async def list_agents(request: web.Request) -> web.Response:
                 "status": row.status,
                 "capacity": profile.capacity,
                 "load": loads.get(row.login, 0.0),
-                "skills": list(profile.skills),
-                "teams": list(profile.teams),
+                "skills": sorted(profile.skills),
+                "teams": sorted(profile.teams),
             }
         )
+    return items
+
+
+async def list_agents(request: web.Request) -> web.Response:
+    svc = services(request)
+    async with svc.db.read() as tx:
+        items = await agent_items(tx, svc.profiles)
     return web.json_response({"items": items, "next_cursor": None})
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from inbox.api import agent_items
 from inbox.context import ROUTING_SERVICES, SERVICES
 from inbox.render import render
-from storage import agents as agent_repo
-from storage import inbox_views, queries
+from storage import inbox_views
 
 
 async def admin_home(request: web.Request) -> web.Response:
@@ -31,24 +31,8 @@ async def agents_page(request: web.Request) -> web.Response:
     svc = request.config_dict[SERVICES]
     ruleset = request.config_dict[ROUTING_SERVICES].rulebook.current
     async with svc.db.read() as tx:
-        rows = await agent_repo.list_agents(tx)
-        loads = await queries.agent_loads(tx)
+        agents = await agent_items(tx, svc.profiles)
         stats = await inbox_views.queue_stats(tx)
-    agents = []
-    for row in rows:
-        profile = svc.profiles.agent_routing(row.login)
-        agents.append(
-            {
-                "login": row.login,
-                "name": row.name,
-                "role": row.role,
-                "status": row.status,
-                "capacity": profile.capacity,
-                "load": loads.get(row.login, 0.0),
-                "skills": sorted(profile.skills),
-                "teams": sorted(profile.teams),
-            }
-        )
     queues = []
     for name in sorted(set(ruleset.queues) | set(stats)):
         spec = ruleset.queues.get(name)

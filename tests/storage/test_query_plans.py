@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, insert
+from sqlalchemy import Engine, create_engine, event, insert
 
 from dialogs.dispatch import Dispatcher
 from dialogs.model import ChannelKind
@@ -21,6 +21,16 @@ from tests.builders import inbound
 from tests.conftest import BASIC_RULES
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def assert_no_scans(engine: Engine, seen: list[tuple[str, Any]], pattern: str) -> None:
+    """EXPLAIN each captured SELECT: no step may scan a table matching `pattern`."""
+    with engine.connect() as conn:
+        for statement, parameters in seen:
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            steps = [row[-1] for row in plan]
+            scans = [s for s in steps if re.match(pattern, s)]
+            assert not scans, f"{statement}\n{steps}"
 
 
 def test_store_batch_selects_search_indexes(tmp_path: Path, sqlite_template: Path) -> None:
@@ -46,12 +56,7 @@ def test_store_batch_selects_search_indexes(tmp_path: Path, sqlite_template: Pat
         store_inbound_batch(conn, batch, now=NOW, reopen_window=timedelta(days=1))
     event.remove(engine, "before_cursor_execute", capture)
     assert len(seen) >= 3  # duplicates, identities, dialogs at least
-    with engine.connect() as conn:
-        for statement, parameters in seen:
-            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
-            steps = [row[-1] for row in plan]
-            scans = [s for s in steps if re.match(r"SCAN (messages|contact|dialogs|tasks)", s)]
-            assert not scans, f"{statement}\n{steps}"
+    assert_no_scans(engine, seen, r"SCAN (messages|contact|dialogs|tasks)")
     engine.dispose()
 
 
@@ -94,10 +99,5 @@ def test_dispatch_round_reads_open_tasks_by_index(tmp_path: Path, sqlite_templat
     event.remove(engine, "before_cursor_execute", capture)
     assert [t.assignee for t in assigned] == ["alice", "alice"]
     assert len(seen) >= 5  # awaiting reply, loads, waiting, rotation, due times at least
-    with engine.connect() as conn:
-        for statement, parameters in seen:
-            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
-            steps = [row[-1] for row in plan]
-            scans = [s for s in steps if re.match(r"SCAN (messages|dialogs|tasks)\b", s)]
-            assert not scans, f"{statement}\n{steps}"
+    assert_no_scans(engine, seen, r"SCAN (messages|dialogs|tasks)\b")
     engine.dispose()
