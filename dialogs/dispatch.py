@@ -14,6 +14,7 @@ setting the task to in_progress counts as taking it up.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -46,6 +47,9 @@ from storage.notify import EventRelay
 log = structlog.get_logger(__name__)
 
 _MIN_TIMER = 0.01  # seconds: a due time already past fires at once, never in a tight loop
+# Timer rounds (breaches, take-backs) run at most this often: with many tasks their due times
+# are dense, and a round for each would keep the database busy for a flag a second late.
+TIMER_GRAIN = 1.0
 
 
 class Dispatcher(WakeableWorker):
@@ -62,6 +66,7 @@ class Dispatcher(WakeableWorker):
         *,
         clock: Callable[[], datetime],
         assignment_timeout: timedelta = timedelta(minutes=15),
+        timer_grain: float = TIMER_GRAIN,
     ) -> None:
         super().__init__()
         self._db = db
@@ -74,6 +79,8 @@ class Dispatcher(WakeableWorker):
         # other than routing's new tasks woke us (edits, presence, rules, other processes).
         self._timers_checked = False
         self._timers_version = ""
+        self._timer_grain = timer_grain
+        self._timers_ran_at = -timer_grain  # time.monotonic() of the last timer round
 
     def wake(self) -> None:
         self._timers_checked = False
@@ -89,7 +96,9 @@ class Dispatcher(WakeableWorker):
     def delay(self) -> float | None:
         if self.next_deadline is None:
             return None
-        return max((self.next_deadline - self._clock()).total_seconds(), _MIN_TIMER)
+        until = (self.next_deadline - self._clock()).total_seconds()
+        grain = self._timers_ran_at + self._timer_grain - time.monotonic()
+        return max(until, grain, _MIN_TIMER)
 
     async def dispatch_all(self) -> list[TaskRef]:
         """One round in the caller's task; returns the tasks it assigned."""
@@ -142,6 +151,7 @@ class Dispatcher(WakeableWorker):
                 if plan.rr_state != rr:
                     save_rr_state(tx, plan.rr_state, now)
         if full:
+            self._timers_ran_at = time.monotonic()
             deadline = self._next_deadline(tx, ruleset)
             self._timers_checked, self._timers_version = True, ruleset.version
         else:  # new assignments wait at least `timeout`; new tasks may bring earlier SLA dues

@@ -282,3 +282,16 @@ async def test_rule_assign_reserves_the_task_for_that_agent(db: Database, tmp_pa
     finally:
         await desk.ingestor.stop()
         await desk.relay.stop()
+
+
+async def test_timer_rounds_come_at_most_once_a_grain(desk: Desk) -> None:
+    """Dense due times do not make a round each: after a timer round, the next one waits for
+    the grain (1 s) even when a due time has already passed; an overdue one waits no more."""
+    await desk.post("m1", contact="c1")
+    await desk.post("m2", contact="c2")
+    await desk.dispatcher.dispatch_all()  # the first round looks at the timers
+    desk.clock.now = T0 + timedelta(hours=2)  # both first responses are overdue now
+    delay = desk.dispatcher.delay()
+    assert delay is not None and 0.5 < delay <= 1.0
+    desk.dispatcher._timers_ran_at -= 1.0  # as if the grain had passed since
+    assert desk.dispatcher.delay() == pytest.approx(0.01)
