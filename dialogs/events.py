@@ -111,6 +111,10 @@ def decode_events(payload: str) -> list[dict[str, Any]]:
     return data if isinstance(data, list) else []
 
 
+# What a subscriber receives last when the bus closes (the server shuts down): streams end.
+BUS_CLOSED: dict[str, Any] = {"type": "bus_closed"}
+
+
 class EventBus:
     """Fan-out of event dicts to local subscribers, each with a bounded queue.
 
@@ -120,6 +124,10 @@ class EventBus:
     def __init__(self, max_backlog: int = 1000) -> None:
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
         self._max_backlog = max_backlog
+
+    def close(self) -> None:
+        """Tell every subscriber the stream is over (they receive BUS_CLOSED and stop)."""
+        self.deliver([BUS_CLOSED])
 
     def deliver(self, events: list[dict[str, Any]]) -> None:
         for queue in self._subscribers:
@@ -140,5 +148,5 @@ class EventBus:
 
     async def stream(self) -> AsyncIterator[dict[str, Any]]:
         with self.subscription() as queue:
-            while True:
-                yield await queue.get()
+            while (event := await queue.get()) is not BUS_CLOSED:
+                yield event

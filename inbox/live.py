@@ -8,6 +8,7 @@ import contextlib
 import orjson
 from aiohttp import web
 
+from dialogs.events import BUS_CLOSED
 from inbox.context import SERVICES
 
 HEARTBEAT_SECONDS = 15.0
@@ -27,6 +28,8 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
             except TimeoutError:
                 await response.write(b": heartbeat\n\n")
                 continue
+            if event is BUS_CLOSED:  # the server is shutting down: end the response
+                break
             with contextlib.suppress(ConnectionResetError):
                 await response.write(
                     b"event: "

@@ -141,7 +141,10 @@ def create_app(
     app[CHANNELS] = channels
 
     async def close_live_connections(app: web.Application) -> None:
-        """Close channels' open sockets (the widget's) so a shutdown does not wait on them."""
+        """End the event streams and close channels' open sockets (the widget's), so a
+        shutdown does not wait on them."""
+        if SERVICES in app:
+            app[SERVICES].bus.close()
         for channel in channels.values():
             close = getattr(channel, "close_connections", None)
             if close is not None:
