@@ -10,9 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from dialogs.events import Event, encode_events
-from storage import Database
-from storage.notify import EventRelay
+from dialogs.events import Event
 
 STATES = ("viewing", "typing", "left")
 
@@ -23,11 +21,3 @@ class AgentActivity(Event):
     dialog_id: int
     login: str
     state: str
-
-
-async def publish_activity(db: Database, relay: EventRelay, activity: AgentActivity) -> None:
-    payloads = [encode_events([activity])]
-    if relay.shared:
-        async with db.write() as tx:  # NOTIFY goes out when this (empty) transaction commits
-            await relay.stage(tx, payloads)
-    relay.committed(payloads)

@@ -7,9 +7,9 @@ from typing import Literal
 
 from aiohttp import web
 
-from dialogs.activity import AgentActivity, publish_activity
+from dialogs.activity import AgentActivity
 from inbox.bodies import read_json
-from inbox.context import PRINCIPAL_KEY, SERVICES
+from inbox.context import PRINCIPAL_KEY, SIGNALS
 from inbox.errors import ApiError
 from inbox.openapi import Operation, Param
 from inbox.schemas import Strict
@@ -27,11 +27,8 @@ async def post_activity(request: web.Request) -> web.Response:
     except ValueError:
         raise ApiError(404, "not_found", "no such dialog") from None
     body: ActivityIn = await read_json(request, ActivityIn)
-    svc = request.config_dict[SERVICES]
-    if svc.relay is None:
-        raise ApiError(503, "unavailable", "live events are not running")
     activity = AgentActivity(dialog_id, request[PRINCIPAL_KEY].login, body.state)
-    await publish_activity(svc.db, svc.relay, activity)
+    await request.config_dict[SIGNALS].publish([activity])
     return web.Response(status=204)
 
 

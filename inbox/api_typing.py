@@ -10,13 +10,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from dialogs.events import AgentTyping
-from dialogs.signals import Signals
-from inbox.context import PRINCIPAL_KEY
+from inbox.context import PRINCIPAL_KEY, SIGNALS
 from inbox.errors import ApiError
 from inbox.openapi import Operation, Param
 
 API = "/api/v1"
-SIGNALS = web.AppKey("signals", Signals)
 
 
 async def post_typing(request: web.Request) -> web.Response:

@@ -15,9 +15,9 @@ from dialogs.ingest import Ingestor
 from dialogs.model import AgentRouting
 from dialogs.rulebook import Rulebook
 from dialogs.rules_file import RulesWatcher
+from dialogs.signals import Signals
 from dialogs.tasks import TaskEditor
 from storage import Database
-from storage.notify import EventRelay
 
 
 class Profiles(Protocol):
@@ -32,10 +32,11 @@ class Services:
     profiles: Profiles
     api_token: str | None
     clock: Callable[[], datetime]
-    relay: EventRelay | None = None  # for fleeting events (dialogs/activity.py)
 
 
 SERVICES = web.AppKey("services", Services)
+# Live-only events (typing, viewing): published to every process, stored nowhere.
+SIGNALS = web.AppKey("signals", Signals)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,9 +28,8 @@ from dialogs.tasks import TaskEditor
 from inbox.api import OPERATIONS, add_operations, api_auth, public_handlers
 from inbox.api_replay import REPLAYER
 from inbox.api_replies import OUTBOX
-from inbox.api_typing import SIGNALS
 from inbox.auth import hash_password, hash_token, new_password, new_token
-from inbox.context import ROUTING_SERVICES, SERVICES, RoutingServices, Services
+from inbox.context import ROUTING_SERVICES, SERVICES, SIGNALS, RoutingServices, Services
 from inbox.errors import Handler, json_errors
 from inbox.metrics_endpoint import get_metrics, request_metrics
 from inbox.pages import start_page
@@ -204,7 +203,6 @@ def create_app(
             profiles=app[RULEBOOK],
             api_token=settings.api_token,
             clock=clock,
-            relay=relay,
         )
         app[ROUTING] = routing
         files_root = settings.data_dir / "attachments"
