@@ -3,9 +3,15 @@
 `Dispatcher` runs one write transaction per round: flag SLA breaches that fell due, take back
 tasks whose agent did not reply in time, snapshot waiting tasks and agents, plan with
 `router.plan_assignments`, apply with conditional updates, commit, then publish. It is woken
-when routing makes tasks, a task closes or is unassigned, an agent's presence changes, rules
-are reloaded and (PostgreSQL) when another process reports such a change. Between wakes it
-sleeps until the earliest SLA due time or no-reply deadline, recomputed every round.
+when a task closes or is unassigned, an agent's presence changes, rules are reloaded and
+(PostgreSQL) when another process reports such a change. Between wakes it sleeps until the
+earliest SLA due time or no-reply deadline, recomputed every round.
+
+New tasks are assigned in the transaction that made them (`assign_in`), by the same plan over
+every waiting task, so a message's ingest, routing and assignment commit together. That pass
+stands aside, leaving the tasks to a round, when another process's dispatcher holds the lock
+or when the last plan left tasks waiting: a backlog is planned by rounds, at most `coalesce`
+apart, not once per batch of new messages.
 
 "Replied" means `tasks.first_response_at` is set: until outbound replies exist, an agent
 setting the task to in_progress counts as taking it up.
@@ -40,6 +46,7 @@ from storage.assignment import (
     next_sla_due,
     return_to_queue,
     save_rr_state,
+    try_lock_dispatch,
 )
 from storage.db import SyncTx, is_retryable
 from storage.notify import EventRelay
@@ -81,14 +88,39 @@ class Dispatcher(WakeableWorker):
         self._timers_version = ""
         self._timer_grain = timer_grain
         self._timers_ran_at = -timer_grain  # time.monotonic() of the last timer round
+        # The last plan left tasks waiting (or no agent had room): new tasks wait for a round.
+        self._backlog = False
 
     def wake(self) -> None:
         self._timers_checked = False
         super().wake()
 
     def tasks_created(self) -> None:
-        """Routing made new tasks: assign them; the timers need no fresh look for that."""
+        """Routing made new tasks it did not assign: assign them; the timers need no fresh
+        look for that."""
         super().wake()
+
+    def assign_in(self, tx: SyncTx, ruleset: RuleSet, now: datetime) -> list[TaskRef] | None:
+        """Assign waiting tasks in the caller's write transaction (which made new ones); None
+        when this pass stands aside for a round (backlog, or another process dispatching).
+        Stages the events; the caller reports the commit with `assigned_in`."""
+        if self._backlog or not try_lock_dispatch(tx):
+            return None
+        assigned = self._assign(tx, ruleset, now)
+        self._relay.stage_sync(tx, _payloads(assigned))
+        return assigned
+
+    def assigned_in(
+        self, assigned: list[TaskRef], earliest_due: datetime | None, now: datetime
+    ) -> None:
+        """The transaction of an `assign_in` committed: publish, and move the timer earlier
+        if the new tasks' SLA or the new assignments' reply deadline come first."""
+        self._relay.committed(_payloads(assigned))
+        self._report([], [], assigned)
+        due = _earliest(earliest_due, now + self._timeout if assigned else None)
+        if due is not None and (self.next_deadline is None or due < self.next_deadline):
+            self.next_deadline = due
+            self.rearm()
 
     async def work(self) -> None:
         await self.dispatch_all()
@@ -117,6 +149,15 @@ class Dispatcher(WakeableWorker):
         )
         self._relay.committed(payloads)
         self.next_deadline = deadline
+        self._report(breached, returned, assigned)
+        return assigned
+
+    def _report(
+        self,
+        breached: list[TaskRef],
+        returned: list[tuple[TaskRef, str]],
+        assigned: list[TaskRef],
+    ) -> None:
         SLA_BREACHES.inc(len(breached))
         TASKS_ASSIGNED.inc(len(assigned))
         for t in breached:
@@ -125,7 +166,6 @@ class Dispatcher(WakeableWorker):
             log.info("task_returned", task_id=t.id, dialog_id=t.dialog_id, login=previous)
         for t in assigned:
             log.info("task_assigned", task_id=t.id, dialog_id=t.dialog_id, login=t.assignee)
-        return assigned
 
     def _dispatch_sync(
         self, tx: SyncTx, ruleset: RuleSet, now: datetime
@@ -139,33 +179,37 @@ class Dispatcher(WakeableWorker):
         )
         breached = mark_breached(tx, now) if full else []
         returned = self._take_back_unanswered(tx, ruleset, now) if full else []
-        agent_rows = load_agents(tx)
-        assigned: list[TaskRef] = []
-        if has_room(ruleset, agent_rows):  # else the backlog need not even be read
-            sticky = [q.name for q in ruleset.queues.values() if q.sticky]
-            waiting = load_waiting(tx, sticky)
-            if waiting:
-                rr = load_rr_state(tx)
-                plan = plan_dispatch(ruleset, waiting, agent_rows, now, rr)
-                assigned = apply_assignments(tx, plan.assignments, now)
-                if plan.rr_state != rr:
-                    save_rr_state(tx, plan.rr_state, now)
+        assigned = self._assign(tx, ruleset, now)
         if full:
             self._timers_ran_at = time.monotonic()
             deadline = self._next_deadline(tx, ruleset)
             self._timers_checked, self._timers_version = True, ruleset.version
         else:  # new assignments wait at least `timeout`; new tasks may bring earlier SLA dues
-            candidates = [self.next_deadline, next_sla_due(tx)]
+            deadline = _earliest(self.next_deadline, next_sla_due(tx))
             if assigned:
-                candidates.append(now + self._timeout)
-            deadline = min((d for d in candidates if d is not None), default=None)
-        changed = [*breached, *(ref for ref, _ in returned), *assigned]
-        events: list[Event] = [
-            TaskChanged(t.id, t.dialog_id, t.status, t.assignee, t.queue) for t in changed
-        ]
-        payloads = [encode_events(events[i : i + 40]) for i in range(0, len(events), 40)]
+                deadline = _earliest(deadline, now + self._timeout)
+        payloads = _payloads([*breached, *(ref for ref, _ in returned), *assigned])
         self._relay.stage_sync(tx, payloads)
         return breached, returned, assigned, deadline, payloads
+
+    def _assign(self, tx: SyncTx, ruleset: RuleSet, now: datetime) -> list[TaskRef]:
+        """Plan every waiting task over every agent's load and apply the plan; notes whether
+        tasks are left waiting (the backlog new tasks then queue behind)."""
+        agent_rows = load_agents(tx)
+        if not has_room(ruleset, agent_rows):  # the backlog need not even be read
+            self._backlog = True
+            return []
+        sticky = [q.name for q in ruleset.queues.values() if q.sticky]
+        waiting = load_waiting(tx, sticky)
+        assigned: list[TaskRef] = []
+        if waiting:
+            rr = load_rr_state(tx)
+            plan = plan_dispatch(ruleset, waiting, agent_rows, now, rr)
+            assigned = apply_assignments(tx, plan.assignments, now)
+            if plan.rr_state != rr:
+                save_rr_state(tx, plan.rr_state, now)
+        self._backlog = len(assigned) < len(waiting)
+        return assigned
 
     def _take_back_unanswered(
         self, tx: SyncTx, ruleset: RuleSet, now: datetime
@@ -182,6 +226,7 @@ class Dispatcher(WakeableWorker):
         return back
 
     def _next_deadline(self, tx: SyncTx, ruleset: RuleSet) -> datetime | None:
+        """The earliest no-reply deadline or SLA due time over every open task (a full look)."""
         times = [  # the earliest assignment of each SLA policy has that policy's first deadline
             reply_deadline(ruleset, policy, first, self._timeout)
             for policy, first in earliest_awaiting_reply(tx)
@@ -190,3 +235,14 @@ class Dispatcher(WakeableWorker):
         if due is not None:
             times.append(due)
         return min(times) if times else None
+
+
+def _earliest(*times: datetime | None) -> datetime | None:
+    return min((t for t in times if t is not None), default=None)
+
+
+def _payloads(changed: list[TaskRef]) -> list[str]:
+    events: list[Event] = [
+        TaskChanged(t.id, t.dialog_id, t.status, t.assignee, t.queue) for t in changed
+    ]
+    return [encode_events(events[i : i + 40]) for i in range(0, len(events), 40)]

@@ -1,19 +1,24 @@
-"""Routing of stored inbound messages: decide → record decision → join or open tasks.
+"""Routing of stored inbound messages: decide → record decision → join or open tasks → assign.
 
-Runs after the ingest commit, from what is stored, so a crash between ingest and routing
-loses nothing: the next start routes every committed-but-unrouted message. Messages
-of one dialog are routed in arrival order by one process at a time (dialog row locks).
+Messages are routed inside the transaction that stores them (`route_in`, called by the
+Ingestor), from what that transaction stored, so ingest, routing and assignment commit
+together. That pass runs in a savepoint: if it fails, the messages still commit, unrouted,
+and `RoutingWorker` routes them in a transaction of its own, as it does every message left
+unrouted by a crash (at start) or stored by a process that does not route. Messages of one
+dialog are routed in arrival order by one process at a time (dialog row locks).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import structlog
 
+from dialogs.dispatch import Dispatcher
 from dialogs.events import DialogUpdated, Event, MessageReceived, TaskChanged, encode_events
 from dialogs.metrics import ROUTING_DECISIONS, TASKS_CREATED
 from dialogs.model import TaskStatus
@@ -21,6 +26,7 @@ from dialogs.rulebook import Rulebook
 from dialogs.worker import WakeableWorker
 from router import PRIORITIES, Decision, Facts, RuleSet, decide, sla_due_times
 from storage import Database
+from storage.assignment import TaskRef
 from storage.db import SyncTx, is_retryable
 from storage.notify import EventRelay
 from storage.routing import (
@@ -29,6 +35,7 @@ from storage.routing import (
     auto_replied_dialogs,
     bump_tasks,
     claim_unrouted,
+    claim_unrouted_of,
     create_tasks,
     finish_routing,
     queue_auto_replies,
@@ -45,8 +52,32 @@ def more_urgent(a: str | None, b: str | None) -> str | None:
     return a if PRIORITIES.index(a) <= PRIORITIES.index(b) else b  # most urgent listed first
 
 
+@dataclass(slots=True)
+class Routed:
+    """What one routing transaction did, for the reports made once it commits."""
+
+    now: datetime
+    routed: int = 0
+    created: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    replies: list[tuple[int, int]] = field(default_factory=list)  # (message_id, dialog_id)
+    payloads: list[str] = field(default_factory=list)
+    assigned: list[TaskRef] | None = None  # None: no assignment pass ran in the transaction
+
+    @property
+    def earliest_due(self) -> datetime | None:
+        """The earliest SLA due time among the tasks made."""
+        dues = [
+            due
+            for _, row in self.created
+            for due in (row["first_response_due"], row["resolution_due"])
+            if due is not None
+        ]
+        return min(dues, default=None)
+
+
 class RoutingWorker(WakeableWorker):
-    """Routes whatever is unrouted whenever woken; woken after every ingest commit."""
+    """Routes whatever is unrouted whenever woken (see the module docstring for when that is),
+    and routes in the ingest transaction through `route_in`."""
 
     name = "routing"
     coalesce = 0.005  # measured: fewer, larger batches under load; +5 ms at most per message
@@ -58,7 +89,7 @@ class RoutingWorker(WakeableWorker):
         rulebook: Rulebook,
         *,
         clock: Callable[[], datetime],
-        on_tasks_changed: Callable[[], None] = lambda: None,
+        dispatcher: Dispatcher | None = None,
         outbound_channels: frozenset[str] = frozenset(),
         on_outbound: Callable[[], None] = lambda: None,
         batch_size: int = 200,
@@ -68,7 +99,7 @@ class RoutingWorker(WakeableWorker):
         self._relay = relay
         self._rulebook = rulebook
         self._clock = clock
-        self._on_tasks_changed = on_tasks_changed
+        self._dispatcher = dispatcher  # assigns new tasks in the routing transaction
         # Auto-replies go out only on channels with a sender (the api channel has none).
         self._outbound_channels = outbound_channels
         self._on_outbound = on_outbound
@@ -100,34 +131,68 @@ class RoutingWorker(WakeableWorker):
         return 0
 
     async def _route_batch_once(self, wait_for_locked: bool) -> int:
-        routed, created, replies, payloads = await self._db.run_write(
+        done = await self._db.run_write(
             self._route_batch_sync, self._rulebook.current, self._clock(), wait_for_locked
         )
-        self._relay.committed(payloads)
-        ROUTING_DECISIONS.inc(routed)
-        for message_id, dialog_id in replies:
+        self.committed(done)
+        return done.routed
+
+    def route_in(self, tx: SyncTx, dialog_ids: Collection[int], now: datetime) -> Routed | None:
+        """Route the unrouted messages of these dialogs in `tx`, the transaction that stored
+        them, inside a savepoint; None when that failed (logged), and they wait for the worker.
+        Report the commit with `committed`."""
+        try:
+            with tx.begin_nested():
+                claimed, states = claim_unrouted_of(tx, dialog_ids)
+                return self._route(tx, claimed, states, self._rulebook.current, now)
+        except Exception:
+            log.exception("routing_deferred", dialog_ids=sorted(dialog_ids))
+            return None
+
+    def committed(self, done: Routed | None) -> None:
+        """The transaction that routed committed: publish, count, log, and hand on what
+        remains (tasks left for the dispatcher, auto-replies for the sender)."""
+        if done is None:  # routing in the ingest transaction failed: try again on its own
+            self.wake()
+            return
+        self._relay.committed(done.payloads)
+        ROUTING_DECISIONS.inc(done.routed)
+        for message_id, dialog_id in done.replies:
             log.info("auto_reply_queued", message_id=message_id, dialog_id=dialog_id)
-        if replies:
+        if done.replies:
             self._on_outbound()
-        for task_id, row in created:
+        for task_id, row in done.created:
             TASKS_CREATED.labels(row["queue"]).inc()
             log.info(
                 "task_created", task_id=task_id, queue=row["queue"], dialog_id=row["dialog_id"]
             )
-        if created:
-            self._on_tasks_changed()
-        return routed
+        if self._dispatcher is None:
+            return
+        if done.assigned is not None:
+            self._dispatcher.assigned_in(done.assigned, done.earliest_due, done.now)
+        elif done.created:
+            self._dispatcher.tasks_created()
 
     def _route_batch_sync(
         self, tx: SyncTx, ruleset: RuleSet, now: datetime, wait_for_locked: bool
-    ) -> tuple[int, list[tuple[int, dict[str, Any]]], list[tuple[int, int]], list[str]]:
-        """Claim, decide and record one batch in `tx`.
-
-        Returns (routed, created tasks, queued auto-replies, event payloads).
-        """
+    ) -> Routed:
+        """Claim, decide, record and assign one batch in `tx`."""
         claimed, states = claim_unrouted(tx, self._batch_size, skip_locked=not wait_for_locked)
+        return self._route(tx, claimed, states, ruleset, now)
+
+    def _route(
+        self,
+        tx: SyncTx,
+        claimed: list[UnroutedMessage],
+        states: dict[int, DialogState],
+        ruleset: RuleSet,
+        now: datetime,
+    ) -> Routed:
+        """Decide and record the claimed messages, then assign the tasks made (when the
+        dispatcher takes them here); stages the events."""
+        done = Routed(now)
         if not claimed:
-            return 0, [], [], []
+            return done
         batch = _BatchPlan(auto_replied_dialogs(tx, list(states)), self._outbound_channels)
         for message in claimed:
             state = states[message.dialog_id]
@@ -135,19 +200,24 @@ class RoutingWorker(WakeableWorker):
         decision_ids = save_decisions(tx, batch.decisions)
         for row in batch.new_tasks:
             row["decision_id"] = decision_ids[row.pop("decision_index")]
-        created = list(zip(create_tasks(tx, batch.new_tasks), batch.new_tasks, strict=True))
+        done.routed = len(claimed)
+        done.created = list(zip(create_tasks(tx, batch.new_tasks), batch.new_tasks, strict=True))
         bump_tasks(tx, batch.bumps, now)
-        replies = queue_auto_replies(tx, batch.auto_replies, now)
+        done.replies = queue_auto_replies(tx, batch.auto_replies, now)
         finish_routing(tx, [m.id for m in claimed], list(states.values()), now)
+        if done.created and self._dispatcher is not None:
+            done.assigned = self._dispatcher.assign_in(tx, ruleset, now)
+        assigned_now = {t.id for t in done.assigned or ()}  # their assignment says it all
         events: list[Event] = [
             TaskChanged(task_id, row["dialog_id"], "waiting", None, row["queue"])
-            for task_id, row in created
+            for task_id, row in done.created
+            if task_id not in assigned_now
         ]
-        events.extend(MessageReceived(m, d, "out") for m, d in replies)
+        events.extend(MessageReceived(m, d, "out") for m, d in done.replies)
         events.extend(DialogUpdated(d) for d in states)
-        payloads = [encode_events(events[i : i + 40]) for i in range(0, len(events), 40)]
-        self._relay.stage_sync(tx, payloads)
-        return len(claimed), created, replies, payloads
+        done.payloads = [encode_events(events[i : i + 40]) for i in range(0, len(events), 40)]
+        self._relay.stage_sync(tx, done.payloads)
+        return done
 
 
 class _BatchPlan:

@@ -24,13 +24,19 @@ class WakeableWorker:
 
     def __init__(self) -> None:
         self._wake = asyncio.Event()
+        self._due = False  # a wake asked for work (a rearm only asks to re-read `delay()`)
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
+        self._due = True
+        self._wake.set()
+
+    def rearm(self) -> None:
+        """`delay()` changed: sleep until the new deadline instead, without working now."""
         self._wake.set()
 
     def start(self) -> None:
-        self._wake.set()  # pick up what an earlier run left behind
+        self.wake()  # pick up what an earlier run left behind
         self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
@@ -50,16 +56,22 @@ class WakeableWorker:
         loop = asyncio.get_running_loop()
         last_run = -float("inf")
         while True:
-            with contextlib.suppress(TimeoutError):
+            try:
                 async with asyncio.timeout(self.delay()):
                     await self._wake.wait()
+            except TimeoutError:
+                self._due = True
+            if not self._due:  # rearmed: sleep again, until the new deadline
+                self._wake.clear()
+                continue
             if (pause := last_run + self.coalesce - loop.time()) > 0:
                 await asyncio.sleep(pause)
             self._wake.clear()
+            self._due = False
             last_run = loop.time()
             try:
                 await self.work()
             except Exception:
                 log.exception(f"{self.name}_failed")  # retried after a pause; nothing is lost
                 await asyncio.sleep(1)
-                self._wake.set()
+                self.wake()

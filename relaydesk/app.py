@@ -161,17 +161,21 @@ def create_app(
         wakes_dispatcher = {"task_changed", "agent_changed", "resync"}
 
         def on_payload(payload: str) -> None:
-            events = decode_events(payload)
-            bus.deliver(events)
-            if routing is not None and any(e.get("type") == "message_received" for e in events):
-                routing.wake()  # another process may have stored it
-                if sender is not None and not db.is_sqlite:  # maybe a reply from another process
+            bus.deliver(decode_events(payload))
+
+        def on_remote(payload: str) -> None:
+            """Another process's change (PostgreSQL): this process's own changes already
+            woke the workers they concern, directly."""
+            kinds = {e.get("type") for e in decode_events(payload)}
+            if kinds & {"message_received", "resync"}:
+                if routing is not None:  # stored by a process that only ingests
+                    routing.wake()
+                if sender is not None:  # or a reply queued by another process
                     sender.wake()
-            woken = any(e.get("type") in wakes_dispatcher for e in events)
-            if woken and dispatcher is not None and not db.is_sqlite:  # maybe another process
+            if kinds & wakes_dispatcher and dispatcher is not None:
                 dispatcher.wake()
 
-        relay = EventRelay(db, on_payload)
+        relay = EventRelay(db, on_payload, on_remote=on_remote)
         app[SIGNALS] = Signals(db, relay)
         dispatcher = Dispatcher(
             db, relay, app[RULEBOOK], clock=clock, assignment_timeout=settings.assignment_timeout
@@ -181,7 +185,7 @@ def create_app(
             relay,
             app[RULEBOOK],
             clock=clock,
-            on_tasks_changed=dispatcher.tasks_created,
+            dispatcher=dispatcher,
             outbound_channels=frozenset(channels),
             on_outbound=lambda: sender.wake() if sender is not None else None,
         )
@@ -193,7 +197,7 @@ def create_app(
             relay,
             files_root=settings.data_dir / "attachments",
             reopen_window=settings.reopen_window,
-            on_stored=routing.wake,
+            router=routing if settings.workers == "all" else None,
             clock=clock,
         )
         app[SERVICES] = Services(

@@ -84,6 +84,14 @@ def lock_dispatch(tx: SyncTx) -> None:
         tx.execute(text(f"SELECT pg_advisory_xact_lock({_DISPATCH_LOCK_ID})"))
 
 
+def try_lock_dispatch(tx: SyncTx) -> bool:
+    """`lock_dispatch` without waiting: False when another transaction holds it. For passes
+    made inside transactions that already hold row locks a dispatcher may wait on."""
+    if tx.dialect.name == "sqlite":
+        return True
+    return bool(tx.execute(text(f"SELECT pg_try_advisory_xact_lock({_DISPATCH_LOCK_ID})")).scalar())
+
+
 def load_waiting(tx: SyncTx, sticky_queues: Iterable[str] = ()) -> list[WaitingRow]:
     """Every waiting task with what the planner orders and filters by."""
     rows = (

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from storage.db import ReadTx
 from storage.queries import OPEN_TASK
-from storage.tables import messages, outbox, tasks
+from storage.routing import unrouted_messages
+from storage.tables import outbox, tasks
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +40,7 @@ async def load_gauges(tx: ReadTx) -> Gauges:
     pending = await tx.execute(
         select(func.min(outbox.c.created_at)).where(outbox.c.status.in_(("pending", "sending")))
     )
-    unrouted = await tx.execute(
-        select(func.count())
-        .select_from(messages)
-        .where(messages.c.routed_at.is_(None), messages.c.direction == "in")
-    )
+    unrouted = await tx.execute(unrouted_messages(tx.dialect.name, "count(*)"))
     first: datetime | None = pending.scalar()  # min() keeps the column's type: aware UTC
     return Gauges(
         open_tasks=open_tasks,

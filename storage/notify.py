@@ -1,7 +1,9 @@
 """Cross-process event delivery: NOTIFY inside the writing transaction, LISTEN everywhere.
 
 PostgreSQL delivers a NOTIFY only when its transaction commits and to every listening
-session, the sender's own process included, so all processes see the same stream.
+session, the sender's own process included, so all processes see the same stream. Each
+payload goes out prefixed with its process's origin id, so a process can tell the changes
+other processes made (which may call for work here) from its own (which called for it).
 SQLite has no such thing and serves one process: events are handed over in-process
 right after commit.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -36,11 +39,14 @@ def _checked(payloads: Sequence[str]) -> Sequence[str]:
 
 
 class EventRelay:
-    """Carries encoded event batches from writers to this process's `deliver` callback."""
+    """Carries encoded event batches from writers to this process's `deliver` callback, and
+    those another process wrote also to `on_remote`."""
 
-    def __init__(self, db: Database, deliver: Deliver) -> None:
+    def __init__(self, db: Database, deliver: Deliver, *, on_remote: Deliver | None = None) -> None:
         self._db = db
         self._deliver = deliver
+        self._on_remote = on_remote
+        self._origin = uuid.uuid4().hex[:12] + "|"
         self._conn: asyncpg.Connection | None = None
         self._task: asyncio.Task[None] | None = None
         self._lost = asyncio.Event()
@@ -54,13 +60,13 @@ class EventRelay:
         """Queue payloads in `tx`; PostgreSQL sends them if and when it commits."""
         if self.shared:
             for payload in _checked(payloads):
-                await tx.execute(_NOTIFY, {"c": CHANNEL, "p": payload})
+                await tx.execute(_NOTIFY, {"c": CHANNEL, "p": self._origin + payload})
 
     def stage_sync(self, tx: SyncTx, payloads: Sequence[str]) -> None:
         """`stage` for transactions run with Database.run_write."""
         if self.shared:
             for payload in _checked(payloads):
-                tx.execute(_NOTIFY, {"c": CHANNEL, "p": payload})
+                tx.execute(_NOTIFY, {"c": CHANNEL, "p": self._origin + payload})
 
     def committed(self, payloads: Sequence[str]) -> None:
         """Call after the staging transaction committed."""
@@ -95,7 +101,10 @@ class EventRelay:
         self._conn.add_termination_listener(lambda _conn: self._lost.set())
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        self._deliver(payload)
+        origin, _, body = payload.partition("|")
+        self._deliver(body)
+        if self._on_remote is not None and origin + "|" != self._origin:
+            self._on_remote(body)
 
     async def _watch(self) -> None:
         """Reconnect the listener when its connection drops; subscribers are told to resync."""
@@ -112,4 +121,7 @@ class EventRelay:
             self._lost.clear()
             delay = 0.1
             log.info("event_listener_reconnected")
-            self._deliver('[{"type": "resync"}]')
+            resync = '[{"type": "resync"}]'
+            self._deliver(resync)
+            if self._on_remote is not None:  # what other processes did meanwhile is unknown
+                self._on_remote(resync)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy import Row, TextClause, and_, bindparam, exists, select, text, update
 from sqlalchemy.orm import aliased
 
 from storage.db import SyncTx
@@ -40,25 +40,69 @@ class DialogState:
     open_tasks: dict[str, int] = field(default_factory=dict)  # queue -> task id
 
 
+def unrouted_messages(
+    dialect: str,
+    columns: Literal["id, dialog_id", "count(*)"],
+    *,
+    of_dialogs: bool = False,
+    limited: bool = False,
+) -> TextClause:
+    """SELECT `columns` over inbound messages not yet routed, read from ix_messages_unrouted,
+    in id order; `of_dialogs` keeps those of the `:dialog_ids` given, `limited` the first
+    `:limit`.
+
+    Spelled as that partial index's own predicate, with a literal 'in', and on SQLite the
+    index is named outright (INDEXED BY): its planner, without statistics, would otherwise
+    search whichever index leads with a column the query constrains.
+    """
+    hint = " INDEXED BY ix_messages_unrouted" if dialect == "sqlite" else ""
+    where = "WHERE routed_at IS NULL AND direction = 'in'"
+    if of_dialogs:
+        where += " AND dialog_id IN :dialog_ids"
+    order = " ORDER BY id" if columns != "count(*)" else ""
+    if limited:
+        order += " LIMIT :limit"
+    query = text(f"SELECT {columns} FROM messages{hint} {where}{order}")  # noqa: S608 (literals)
+    return query.bindparams(bindparam("dialog_ids", expanding=True)) if of_dialogs else query
+
+
 def claim_unrouted(
     tx: SyncTx, limit: int, *, skip_locked: bool = True
 ) -> tuple[list[UnroutedMessage], dict[int, DialogState]]:
-    """Lock dialogs that have unrouted inbound messages and return those messages in order.
+    """Lock the dialogs of the oldest `limit` unrouted inbound messages; return those messages
+    in order.
 
-    On PostgreSQL the dialogs are locked FOR UPDATE SKIP LOCKED, so several processes
-    route different dialogs at once and never the same one twice.
+    On PostgreSQL the dialogs are locked FOR UPDATE SKIP LOCKED, so several processes route
+    different dialogs at once and never the same one twice; a dialog's later messages are
+    left for a later batch, in order.
     """
-    pending = (
-        select(messages.c.dialog_id)
-        .where(messages.c.routed_at.is_(None), messages.c.direction == "in")
-        .order_by(messages.c.id)
-        .limit(limit)
-    )
+    query = unrouted_messages(tx.dialect.name, "id, dialog_id", limited=True)
+    pending = tx.execute(query, {"limit": limit}).all()
+    return _claim(tx, pending, skip_locked=skip_locked)
+
+
+def claim_unrouted_of(
+    tx: SyncTx, dialog_ids: Collection[int]
+) -> tuple[list[UnroutedMessage], dict[int, DialogState]]:
+    """Lock these dialogs and return all their unrouted inbound messages, in order: what the
+    ingest transaction that stored messages in them routes before it commits."""
+    query = unrouted_messages(tx.dialect.name, "id, dialog_id", of_dialogs=True)
+    pending = tx.execute(query, {"dialog_ids": list(dialog_ids)}).all()
+    return _claim(tx, pending, skip_locked=False)
+
+
+def _claim(
+    tx: SyncTx, pending: Sequence[Row[Any]], *, skip_locked: bool
+) -> tuple[list[UnroutedMessage], dict[int, DialogState]]:
+    """Lock the dialogs of the `pending` (id, dialog_id) rows and read the messages and
+    dialogs' open tasks that routing needs."""
+    if not pending:
+        return [], {}
     locked = tx.execute(
         for_update(
             tx,
             select(dialogs.c.id, dialogs.c.tags, dialogs.c.priority)
-            .where(dialogs.c.id.in_(pending.scalar_subquery()))
+            .where(dialogs.c.id.in_({r.dialog_id for r in pending}))
             .order_by(dialogs.c.id),
             skip_locked=skip_locked,
         )
@@ -90,10 +134,9 @@ def claim_unrouted(
         )
         .join(dialogs, dialogs.c.id == messages.c.dialog_id)
         .join(contacts, contacts.c.id == dialogs.c.contact_id)
-        .where(
-            messages.c.dialog_id.in_(list(states)),
+        .where(  # by primary key; routed_at again: another process may have routed them since
+            messages.c.id.in_([r.id for r in pending if r.dialog_id in states]),
             messages.c.routed_at.is_(None),
-            messages.c.direction == "in",
         )
         .order_by(messages.c.id)
     )
@@ -112,12 +155,13 @@ def claim_unrouted(
         )
         for r in rows
     ]
-    for t in tx.execute(
-        select(tasks.c.id, tasks.c.dialog_id, tasks.c.queue)
-        .where(tasks.c.dialog_id.in_(list(states)), tasks.c.status.in_(OPEN_TASK))
+    for t in tx.execute(  # status is checked here: in SQL, SQLite would search by it instead
+        select(tasks.c.id, tasks.c.dialog_id, tasks.c.queue, tasks.c.status)
+        .where(tasks.c.dialog_id.in_(list(states)))
         .order_by(tasks.c.id)
     ):
-        states[t.dialog_id].open_tasks.setdefault(t.queue, t.id)
+        if t.status in OPEN_TASK:
+            states[t.dialog_id].open_tasks.setdefault(t.queue, t.id)
     return claimed, states
 
 
@@ -172,15 +216,6 @@ def finish_routing(
                 for d in dialog_states
             ],
         )
-
-
-def count_unrouted(tx: SyncTx) -> int:
-    stmt = (
-        select(func.count())
-        .select_from(messages)
-        .where(messages.c.routed_at.is_(None), messages.c.direction == "in")
-    )
-    return int((tx.execute(stmt)).scalar_one())
 
 
 def auto_replied_dialogs(tx: SyncTx, dialog_ids: Sequence[int]) -> set[int]:

@@ -123,8 +123,9 @@ messages = Table(
         sqlite_where=text("routed_at IS NULL AND direction = 'in'"),
         postgresql_where=text("routed_at IS NULL AND direction = 'in'"),
     ),
-    # Reports count messages per direction, channel and period from this index alone.
-    Index("ix_messages_volume", "direction", "channel", "created_at"),
+    # Reports count messages per channel, direction and period from this index alone. Channel
+    # leads: with direction first, SQLite took it for any lookup by direction (0008).
+    Index("ix_messages_volume", "channel", "direction", "created_at"),
     # Status webhooks find the outbound message by the provider's id.
     Index(
         "ix_messages_outbound_external_id",

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event, insert
 
 from dialogs.dispatch import Dispatcher
 from dialogs.model import ChannelKind
+from dialogs.routing import RoutingWorker
 from dialogs.rulebook import Rulebook
 from storage import Database
 from storage.inbound import PreparedInbound, store_inbound_batch
@@ -100,4 +101,60 @@ def test_dispatch_round_reads_open_tasks_by_index(tmp_path: Path, sqlite_templat
     assert [t.assignee for t in assigned] == ["alice", "alice"]
     assert len(seen) >= 5  # awaiting reply, loads, waiting, rotation, due times at least
     assert_no_scans(engine, seen, r"SCAN (messages|dialogs|tasks)\b")
+    engine.dispose()
+
+
+def test_routing_in_the_ingest_transaction_reads_by_index(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    """Routing a stored batch (claim, auto-reply check, decide, assign) looks its dialogs'
+    messages and tasks up by dialog, never by a status or direction every old row shares."""
+    path = tmp_path / "route.db"
+    shutil.copyfile(sqlite_template, path)
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:  # an earlier, routed history: done tasks, both directions
+        conn.execute(insert(agents), [{"login": "alice", "status": "online", "created_at": NOW}])
+        store_inbound_batch(
+            conn,
+            [PreparedInbound(inbound(f"old{i}", contact=f"o{i}")) for i in range(3)],
+            now=NOW,
+            reopen_window=timedelta(days=1),
+        )
+        conn.execute(
+            insert(tasks),
+            [
+                {"dialog_id": 1, "queue": "support", "status": "done", "created_at": NOW,
+                 "updated_at": NOW, "assignee": "alice"}
+                for _ in range(5)
+            ],
+        )
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    relay = EventRelay(db, lambda _: None)
+    rulebook = Rulebook.from_file(BASIC_RULES)
+    dispatcher = Dispatcher(db, relay, rulebook, clock=lambda: NOW)
+    routing = RoutingWorker(db, relay, rulebook, clock=lambda: NOW, dispatcher=dispatcher)
+    seen: list[tuple[str, Any]] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    with engine.begin() as conn:
+        stored = store_inbound_batch(
+            conn,
+            [PreparedInbound(inbound(f"new{i}", contact=f"n{i}")) for i in range(50)],
+            now=NOW,
+            reopen_window=timedelta(days=1),
+        )
+        seen.clear()
+        done = routing.route_in(conn, {r.dialog_id for r in stored}, NOW)
+    event.remove(engine, "before_cursor_execute", capture)
+    assert done is not None and done.routed == 50 and len(done.assigned or []) == 3  # capacity
+    assert len(seen) >= 6  # unrouted, dialogs, messages, open tasks, auto-replies, loads at least
+    assert_no_scans(engine, seen, r"SCAN (messages|dialogs|tasks)\b(?! USING INDEX ix_messages_unrouted)")
+    by_dialog = [(s, p) for s, p in seen if "dialog_id IN" in s]
+    assert len(by_dialog) >= 3  # unrouted of the dialogs, open tasks, auto-replies
+    # A search by status or direction reads every open task or every message that way.
+    assert_no_scans(engine, by_dialog, r".*INDEX (ix_tasks_status_load|ix_messages_volume)")
     engine.dispose()
