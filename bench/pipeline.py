@@ -1,13 +1,16 @@
 """Ingest -> assigned through the HTTP API, beside ingest-only, in one run.
 
     python bench/pipeline.py [--messages 5000] [--concurrency 50] [--engines sqlite,postgresql]
+                             [--rounds 1]
 
 Every message comes from a new contact, so each makes a dialog, a task and an assignment.
 Ten online agents with room for everything take the tasks. A separate load process posts
 the messages and, on the live event stream (/api/v1/events), notes when each message's
 task is assigned. Reported per target: messages/s from the first post to the last
 assignment, and p50/p99 of post -> assigned. The ingest-only target is the same server
-with RELAYDESK_WORKERS=ingest, measured from post to acknowledgement.
+with RELAYDESK_WORKERS=ingest, measured from post to acknowledgement. Server CPU ms/msg is
+the CPU time the server processes used during the load, per message: on a shared machine it
+varies far less than the rates do.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ingest import TOKEN, recreate_pg
-from servers import bench_env, relaydesk_servers
+from servers import bench_env, cpu_seconds, relaydesk_servers
 
 AGENTS = [f"agent{i:02d}" for i in range(10)]
 RULES = f"""version: 1
@@ -170,9 +173,11 @@ def measure(
     rules.write_text(RULES, encoding="utf-8")
     extra = {"RELAYDESK_WORKERS": "ingest"} if ingest_only else {}
     prepare_agents(url, env, work)
-    with relaydesk_servers(url, rules, {**env, **extra}, work, processes) as urls:
+    pids: list[int] = []
+    with relaydesk_servers(url, rules, {**env, **extra}, work, processes, pids) as urls:
         if not ingest_only:
             set_online(urls[0])
+        cpu_before = cpu_seconds(pids)
         cmd = [
             sys.executable,
             __file__,
@@ -184,76 +189,72 @@ def measure(
             "ack" if ingest_only else "assigned",
         ]
         done = subprocess.run(cmd, capture_output=True, text=True)
+        cpu = cpu_seconds(pids) - cpu_before
     if done.returncode != 0:
         raise RuntimeError(f"{label}: the load process failed:\n{done.stderr[-3000:]}")
-    return label, dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    figures = dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    figures["cpu_ms"] = cpu * 1000 / args.messages
+    return label, figures
 
 
-def run_all(engines: list[str], args: argparse.Namespace) -> list[tuple[str, dict[str, float]]]:
+def run_round(engines: list[str], args: argparse.Namespace, n: int) -> list[tuple[str, Any]]:
+    """Every target once, each on a fresh database."""
     work = Path(tempfile.mkdtemp(prefix="relaydesk-pipeline-"))
     env = bench_env(work, TOKEN)
     results = []
     try:
         if "sqlite" in engines:
             db = f"sqlite+aiosqlite:///{work}/p"
-            results.append(
-                measure(
-                    "sqlite: ingest only (ack)", f"{db}0.db", 1, env, work, args, ingest_only=True
-                )
-            )
-            results.append(
-                measure(
-                    "sqlite: ingest -> assigned", f"{db}1.db", 1, env, work, args, ingest_only=False
-                )
-            )
+            for i, (label, only) in enumerate(
+                [("sqlite: ingest only (ack)", True), ("sqlite: ingest -> assigned", False)]
+            ):
+                url = f"{db}{n}-{i}.db"
+                results.append(measure(label, url, 1, env, work, args, ingest_only=only))
         if "postgresql" in engines:
-            results.append(
-                measure(
-                    "pg 1 proc: ingest only (ack)",
-                    recreate_pg("rd_pipe0"),
-                    1,
-                    env,
-                    work,
-                    args,
-                    ingest_only=True,
-                )
-            )
-            results.append(
-                measure(
-                    "pg 1 proc: ingest -> assigned",
-                    recreate_pg("rd_pipe1"),
-                    1,
-                    env,
-                    work,
-                    args,
-                    ingest_only=False,
-                )
-            )
-            results.append(
-                measure(
-                    "pg 2 procs: ingest -> assigned",
-                    recreate_pg("rd_pipe2"),
-                    2,
-                    env,
-                    work,
-                    args,
-                    ingest_only=False,
-                )
-            )
+            for i, (label, procs, only) in enumerate(
+                [
+                    ("pg 1 proc: ingest only (ack)", 1, True),
+                    ("pg 1 proc: ingest -> assigned", 1, False),
+                    ("pg 2 procs: ingest -> assigned", 2, False),
+                ]
+            ):
+                url = recreate_pg(f"rd_pipe{i}")
+                results.append(measure(label, url, procs, env, work, args, ingest_only=only))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return results
 
 
+def run_all(engines: list[str], args: argparse.Namespace) -> list[tuple[str, dict[str, float]]]:
+    """`args.rounds` interleaved rounds; per target the median of each figure."""
+    by_label: dict[str, list[dict[str, float]]] = {}
+    for n in range(args.rounds):
+        for label, figures in run_round(engines, args, n):
+            by_label.setdefault(label, []).append(figures)
+    return [
+        (label, {k: statistics.median(r[k] for r in runs) for k in runs[0]})
+        for label, runs in by_label.items()
+    ]
+
+
 def print_table(results: list[tuple[str, dict[str, float]]], args: argparse.Namespace) -> None:
-    print(f"\n{args.messages} messages from new contacts, {args.concurrency} connections\n")
-    print(f"{'target':<34} {'msgs/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs ingest only':>15}")
+    print(
+        f"\n{args.messages} messages from new contacts, {args.concurrency} connections, "
+        f"median of {args.rounds} round(s)\n"
+    )
+    print(
+        f"{'target':<34} {'msgs/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs ingest only':>15}"
+        f" {'server CPU ms/msg':>18}"
+    )
     base = 0.0
     for label, r in results:
         if "ingest only" in label:
             base = r["rate"]
         ratio = f"{r['rate'] / base:.0%}" if base and "assigned" in label else ""
-        print(f"{label:<34} {r['rate']:>8.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {ratio:>15}")
+        print(
+            f"{label:<34} {r['rate']:>8.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {ratio:>15}"
+            f" {r['cpu_ms']:>18.2f}"
+        )
 
 
 def main() -> None:
@@ -261,6 +262,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--rounds", type=int, default=1, help="median over interleaved rounds")
     parser.add_argument("--load", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load:

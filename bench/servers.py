@@ -49,11 +49,29 @@ def stop(procs: list[subprocess.Popen[str]]) -> None:
         p.wait(30)
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (Linux /proc)."""
+    import os
+
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def relaydesk_servers(
-    db_url: str, rules: Path, env: Mapping[str, str], cwd: Path, processes: int = 1
+    db_url: str,
+    rules: Path,
+    env: Mapping[str, str],
+    cwd: Path,
+    processes: int = 1,
+    pids: list[int] | None = None,
 ) -> Iterator[list[str]]:
-    """`processes` `relaydesk serve` processes on one database; yields their base URLs."""
+    """`processes` `relaydesk serve` processes on one database; yields their base URLs (and
+    fills `pids`, when given, with their process ids)."""
     procs: list[subprocess.Popen[str]] = []
     urls: list[str] = []
     try:
@@ -62,6 +80,8 @@ def relaydesk_servers(
             cmd = [sys.executable, "-m", "relaydesk.cli", "serve", "--port", str(port)]
             procs.append(start([*cmd, "--db", db_url, "--rules", str(rules)], env, cwd))
             urls.append(f"http://127.0.0.1:{port}")
+            if pids is not None:
+                pids.append(procs[-1].pid)
         yield urls
     finally:
         stop(procs)

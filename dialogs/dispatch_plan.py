@@ -126,8 +126,9 @@ def plan_dispatch(
         if previous := by_id[a.task_id].returned_from:
             explained["returned_from"] = previous
             explained["reason"] = f"back in the queue after {previous} did not reply; {a.reason}"
-        weight = ruleset.weight(a.login, by_id[a.task_id].channel)
-        rows.append(AssignRow(a.task_id, a.login, weight, explained))
+        row = by_id[a.task_id]
+        weight = ruleset.weight(a.login, row.channel)
+        rows.append(AssignRow(a.task_id, a.login, weight, explained, row.dialog_id, row.queue))
     return DispatchPlan(rows, dict(plan.rr_state))
 
 

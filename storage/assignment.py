@@ -55,6 +55,8 @@ class AssignRow:
     login: str
     weight: float
     explanation: dict[str, Any]
+    dialog_id: int
+    queue: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +199,7 @@ def apply_assignments(tx: SyncTx, rows: Sequence[AssignRow], now: datetime) -> l
     """Assign each task that is still waiting; returns the ones that were."""
     if not rows:
         return []
-    tx.execute(
+    result = tx.execute(
         update(tasks)
         .where(tasks.c.id == bindparam("task_id"), tasks.c.status == "waiting")
         .values(
@@ -218,19 +220,24 @@ def apply_assignments(tx: SyncTx, rows: Sequence[AssignRow], now: datetime) -> l
             for r in rows
         ],
     )
-    planned = {r.task_id: r.login for r in rows}
-    landed = {  # a task changed by hand meanwhile kept its status: it was not assigned here
-        t.id: TaskRef(t.id, t.dialog_id, "assigned", t.assignee, t.queue)
-        for t in tx.execute(
-            select(tasks.c.id, tasks.c.dialog_id, tasks.c.assignee, tasks.c.queue).where(
-                tasks.c.id.in_(list(planned)),
-                tasks.c.status == "assigned",
-                tasks.c.assigned_at == now,
+    if result.rowcount == len(rows):  # every one landed (the usual case): no need to look
+        refs = {
+            r.task_id: TaskRef(r.task_id, r.dialog_id, "assigned", r.login, r.queue) for r in rows
+        }
+    else:
+        planned = {r.task_id: r.login for r in rows}
+        refs = {  # a task changed by hand meanwhile kept its status: it was not assigned here
+            t.id: TaskRef(t.id, t.dialog_id, "assigned", t.assignee, t.queue)
+            for t in tx.execute(
+                select(tasks.c.id, tasks.c.dialog_id, tasks.c.assignee, tasks.c.queue).where(
+                    tasks.c.id.in_(list(planned)),
+                    tasks.c.status == "assigned",
+                    tasks.c.assigned_at == now,
+                )
             )
-        )
-        if planned[t.id] == t.assignee
-    }
-    done = [landed[r.task_id] for r in rows if r.task_id in landed]  # in plan order
+            if planned[t.id] == t.assignee
+        }
+    done = [refs[r.task_id] for r in rows if r.task_id in refs]  # in plan order
     logins = {t.assignee for t in done}
     if logins:
         tx.execute(update(agents).where(agents.c.login.in_(logins)).values(last_assigned_at=now))

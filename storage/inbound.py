@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 
 from dialogs.model import (
     ContactId,
@@ -156,6 +156,27 @@ def _insert_messages(
     return {(r.channel, r.external_id): r.id for r in tx.execute(stmt, rows)}
 
 
+def _insert_contacts(
+    tx: SyncTx, rows: list[dict[str, Any]], keys: list[IdentityKey]
+) -> dict[IdentityKey, int]:
+    """Insert contact rows in one statement; their ids by identity key.
+
+    A contact row has no natural key to return beside its id, and SQLAlchemy keeps RETURNING
+    in parameter order on SQLite only by inserting row by row. There this transaction is the
+    only writer (BEGIN IMMEDIATE), so the ids are chosen here: the next ones after the largest.
+    """
+    if tx.dialect.name == "sqlite":
+        first = int(tx.execute(select(func.coalesce(func.max(contacts.c.id), 0))).scalar_one()) + 1
+        ids = list(range(first, first + len(rows)))
+        tx.execute(contacts.insert(), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+    else:
+        result = tx.execute(
+            contacts.insert().returning(contacts.c.id, sort_by_parameter_order=True), rows
+        )
+        ids = [int(i) for i in result.scalars()]
+    return dict(zip(keys, ids, strict=True))
+
+
 def _resolve_contacts(
     tx: SyncTx, batch: list[InboundMessage], now: datetime
 ) -> dict[IdentityKey, int]:
@@ -189,11 +210,9 @@ def _resolve_contacts(
 
     new_keys = [k for k in missing if k not in merged]
     if new_keys:
-        result = tx.execute(
-            contacts.insert().returning(contacts.c.id, sort_by_parameter_order=True),
-            [_contact_row(missing[k], now) for k in new_keys],
+        merged.update(
+            _insert_contacts(tx, [_contact_row(missing[k], now) for k in new_keys], new_keys)
         )
-        merged.update(zip(new_keys, result.scalars(), strict=True))
 
     inserted = tx.execute(
         insert_or_ignore(tx, contact_identities).returning(

@@ -38,6 +38,14 @@ class DialogState:
     tags: list[str]
     priority: str
     open_tasks: dict[str, int] = field(default_factory=dict)  # queue -> task id
+    stored: tuple[tuple[str, ...], str] = ((), "")  # tags and priority as read
+
+    def __post_init__(self) -> None:
+        self.stored = (tuple(self.tags), self.priority)
+
+    @property
+    def changed(self) -> bool:
+        return (tuple(self.tags), self.priority) != self.stored
 
 
 def unrouted_messages(
@@ -165,24 +173,29 @@ def _claim(
     return claimed, states
 
 
+# Inserts of a batch return each row's id with a key that names its row, not in parameter
+# order: SQLAlchemy can promise that order on SQLite only by inserting one row at a time.
+
+
 def save_decisions(tx: SyncTx, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert decision rows; returns their ids in the order given."""
+    """Insert decision rows (one per message); returns their ids in the order given."""
     if not rows:
         return []
-    result = tx.execute(
-        decisions.insert().returning(decisions.c.id, sort_by_parameter_order=True), list(rows)
-    )
-    return [int(i) for i in result.scalars()]
+    result = tx.execute(decisions.insert().returning(decisions.c.id, decisions.c.message_id), rows)
+    ids = {r.message_id: int(r.id) for r in result}
+    return [ids[row["message_id"]] for row in rows]
 
 
 def create_tasks(tx: SyncTx, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert task rows; returns their ids in the order given."""
+    """Insert task rows (at most one per dialog and queue); returns their ids in the order
+    given."""
     if not rows:
         return []
     result = tx.execute(
-        tasks.insert().returning(tasks.c.id, sort_by_parameter_order=True), list(rows)
+        tasks.insert().returning(tasks.c.id, tasks.c.dialog_id, tasks.c.queue), rows
     )
-    return [int(i) for i in result.scalars()]
+    ids = {(r.dialog_id, r.queue): int(r.id) for r in result}
+    return [ids[row["dialog_id"], row["queue"]] for row in rows]
 
 
 def bump_tasks(tx: SyncTx, bumps: dict[int, str | None], now: datetime) -> None:
@@ -206,15 +219,17 @@ def finish_routing(
     tx: SyncTx, message_ids: Sequence[int], dialog_states: Sequence[DialogState], now: datetime
 ) -> None:
     tx.execute(update(messages).where(messages.c.id.in_(list(message_ids))).values(routed_at=now))
-    if dialog_states:
+    changed = [
+        {"dialog_id": d.id, "new_tags": d.tags, "new_priority": d.priority}
+        for d in dialog_states
+        if d.changed
+    ]
+    if changed:
         tx.execute(
             update(dialogs)
             .where(dialogs.c.id == bindparam("dialog_id"))
             .values(tags=bindparam("new_tags"), priority=bindparam("new_priority")),
-            [
-                {"dialog_id": d.id, "new_tags": d.tags, "new_priority": d.priority}
-                for d in dialog_states
-            ],
+            changed,
         )
 
 
