@@ -158,24 +158,34 @@ def create_app(
         routing: RoutingWorker | None = None
         dispatcher: Dispatcher | None = None
         sender: OutboxWorker | None = None
-        wakes_dispatcher = {"task_changed", "agent_changed", "resync"}
 
         def on_payload(payload: str) -> None:
             bus.deliver(decode_events(payload))
 
-        def on_remote(payload: str) -> None:
-            """Another process's change (PostgreSQL): this process's own changes already
-            woke the workers they concern, directly."""
-            kinds = {e.get("type") for e in decode_events(payload)}
-            if kinds & {"message_received", "resync"}:
-                if routing is not None:  # stored by a process that only ingests
+        def on_remote(payload: str, sender_works: bool) -> None:
+            """Another process's change (PostgreSQL). This process's own changes woke the
+            workers they concern directly, and so did those of a process that runs workers:
+            it routed its messages as it stored them and sends its own replies. What frees an
+            agent or queues a task is still offered to this dispatcher, which may have room."""
+            events = decode_events(payload)
+            kinds = {e.get("type") for e in events}
+            if not sender_works and kinds & {"message_received", "resync"}:
+                if routing is not None:
                     routing.wake()
-                if sender is not None:  # or a reply queued by another process
+                if sender is not None:
                     sender.wake()
-            if kinds & wakes_dispatcher and dispatcher is not None:
+            if dispatcher is None:
+                return
+            if kinds & {"agent_changed", "resync"} or not sender_works:
                 dispatcher.wake()
+            elif any(
+                e.get("type") == "task_changed" and e.get("status") != "assigned" for e in events
+            ):
+                dispatcher.tasks_created()  # a task waits, or one closed: capacity may fit it
 
-        relay = EventRelay(db, on_payload, on_remote=on_remote)
+        relay = EventRelay(
+            db, on_payload, on_remote=on_remote, runs_workers=settings.workers == "all"
+        )
         app[SIGNALS] = Signals(db, relay)
         dispatcher = Dispatcher(
             db, relay, app[RULEBOOK], clock=clock, assignment_timeout=settings.assignment_timeout

@@ -29,6 +29,7 @@ CHANNEL = "relaydesk_events"
 _MAX_PAYLOAD = 7000  # PostgreSQL refuses NOTIFY payloads from 8000 bytes
 
 Deliver = Callable[[str], None]
+OnRemote = Callable[[str, bool], None]  # (payload, whether the sender runs the workers)
 _NOTIFY = text("SELECT pg_notify(:c, :p)")
 
 
@@ -40,13 +41,21 @@ def _checked(payloads: Sequence[str]) -> Sequence[str]:
 
 class EventRelay:
     """Carries encoded event batches from writers to this process's `deliver` callback, and
-    those another process wrote also to `on_remote`."""
+    those another process wrote also to `on_remote`, saying whether that process runs the
+    workers (routing, dispatch, outbox) or only ingests."""
 
-    def __init__(self, db: Database, deliver: Deliver, *, on_remote: Deliver | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        deliver: Deliver,
+        *,
+        on_remote: OnRemote | None = None,
+        runs_workers: bool = True,
+    ) -> None:
         self._db = db
         self._deliver = deliver
         self._on_remote = on_remote
-        self._origin = uuid.uuid4().hex[:12] + "|"
+        self._origin = uuid.uuid4().hex[:12] + ("w|" if runs_workers else "i|")
         self._conn: asyncpg.Connection | None = None
         self._task: asyncio.Task[None] | None = None
         self._lost = asyncio.Event()
@@ -104,7 +113,7 @@ class EventRelay:
         origin, _, body = payload.partition("|")
         self._deliver(body)
         if self._on_remote is not None and origin + "|" != self._origin:
-            self._on_remote(body)
+            self._on_remote(body, origin.endswith("w"))
 
     async def _watch(self) -> None:
         """Reconnect the listener when its connection drops; subscribers are told to resync."""
@@ -124,4 +133,4 @@ class EventRelay:
             resync = '[{"type": "resync"}]'
             self._deliver(resync)
             if self._on_remote is not None:  # what other processes did meanwhile is unknown
-                self._on_remote(resync)
+                self._on_remote(resync, False)
