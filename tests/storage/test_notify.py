@@ -17,7 +17,7 @@ async def test_remote_payloads_name_their_kind_of_sender(pg_url: str) -> None:
 
     def hear(name: str, payload: str) -> None:
         heard[name].append(payload)
-        if sum(map(len, heard.values())) == 4:  # on_remote runs in this same callback, first
+        if sum(map(len, heard.values())) == 4:  # on_remote follows in this callback
             all_heard.set()
 
     relays = {
