@@ -7,8 +7,8 @@ when a task closes or is unassigned, an agent's presence changes, rules are relo
 (PostgreSQL) when another process reports such a change. Between wakes it sleeps until the
 earliest SLA due time or no-reply deadline, recomputed every round.
 
-New tasks are assigned in the transaction that made them (`assign_in`), by the same plan over
-every waiting task, so a message's ingest, routing and assignment commit together. That pass
+New tasks are assigned in the routing transaction that made them (`assign_in`), by the same
+plan over every waiting task, so a message's routing and its task's assignment commit together. That pass
 stands aside, leaving the tasks to a round, when another process's dispatcher holds the lock
 or when the last plan left tasks waiting: a backlog is planned by rounds, at most `coalesce`
 apart, not once per batch of new messages.

@@ -1,9 +1,7 @@
-"""The one place that orders ingestion's effects: store → route → commit → acknowledge → publish.
+"""The one place that orders ingestion's effects: store → (commit, acknowledge) → route → publish.
 
-`Ingestor.ingest` returns only once its message is committed. With a router, the batch's
-messages are routed (and their tasks assigned) in the same transaction, in a savepoint
-whose failure leaves them unrouted for `RoutingWorker`; without one (a process that only
-ingests) they are routed later, by a process that routes. Either way a crash loses nothing:
+`Ingestor.ingest` returns only once its message is committed. Routing runs after,
+in `RoutingWorker`, from what is stored: a crash between the two loses nothing, as
 every committed-but-unrouted message is routed on the next start.
 """
 
@@ -20,7 +18,6 @@ from dialogs.batching import GroupCommitter
 from dialogs.events import DialogUpdated, Event, MessageEdited, MessageReceived, encode_events
 from dialogs.metrics import MESSAGES_DUPLICATE, MESSAGES_INGESTED
 from dialogs.model import Direction, EditOutcome, InboundEdit, InboundMessage, IngestResult
-from dialogs.routing import Routed, RoutingWorker
 from storage import Database
 from storage.db import SyncTx, is_retryable
 from storage.edits import EditResult, apply_edit
@@ -45,7 +42,6 @@ class Ingestor:
         *,
         files_root: Path,
         reopen_window: timedelta,
-        router: RoutingWorker | None = None,
         on_stored: Callable[[], None] = lambda: None,
         clock: Clock = utcnow,
         max_batch: int = 256,
@@ -54,8 +50,7 @@ class Ingestor:
         self._relay = relay
         self._files_root = files_root
         self._reopen_window = reopen_window
-        self._router = router
-        self._on_stored = on_stored  # without a router: new messages await routing
+        self._on_stored = on_stored
         self._clock = clock
         # SQLite has one writer whatever we do; PostgreSQL gains from two overlapping commits.
         self._committer: GroupCommitter[PreparedInbound, IngestResult] = GroupCommitter(
@@ -123,26 +118,19 @@ class Ingestor:
         raise AssertionError("unreachable")
 
     async def _commit_once(self, batch: Sequence[PreparedInbound]) -> list[IngestResult]:
-        results, payloads, routed = await self._db.run_write(self._store, batch, self._clock())
+        results, payloads = await self._db.run_write(self._store, batch, self._clock())
         self._relay.committed(payloads)
         if any(not r.duplicate for r in results):
-            if self._router is not None:
-                self._router.committed(routed)
-            else:
-                self._on_stored()
+            self._on_stored()
         return results
 
     def _store(
         self, tx: SyncTx, batch: Sequence[PreparedInbound], now: datetime
-    ) -> tuple[list[IngestResult], list[str], Routed | None]:
+    ) -> tuple[list[IngestResult], list[str]]:
         results = store_inbound_batch(tx, batch, now=now, reopen_window=self._reopen_window)
         payloads = _event_payloads(results)
         self._relay.stage_sync(tx, payloads)
-        stored = {r.dialog_id for r in results if not r.duplicate}
-        routed = None
-        if stored and self._router is not None:
-            routed = self._router.route_in(tx, stored, now)
-        return results, payloads, routed
+        return results, payloads
 
 
 def _event_payloads(results: Sequence[IngestResult], chunk: int = 40) -> list[str]:

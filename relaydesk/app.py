@@ -207,7 +207,7 @@ def create_app(
             relay,
             files_root=settings.data_dir / "attachments",
             reopen_window=settings.reopen_window,
-            router=routing if settings.workers == "all" else None,
+            on_stored=routing.wake,
             clock=clock,
         )
         app[SERVICES] = Services(

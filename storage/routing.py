@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Row, TextClause, and_, bindparam, exists, select, text, update
+from sqlalchemy import TextClause, and_, bindparam, exists, select, text, update
 from sqlalchemy.orm import aliased
 
 from storage.db import SyncTx
@@ -49,15 +49,10 @@ class DialogState:
 
 
 def unrouted_messages(
-    dialect: str,
-    columns: Literal["id, dialog_id", "count(*)"],
-    *,
-    of_dialogs: bool = False,
-    limited: bool = False,
+    dialect: str, columns: Literal["id, dialog_id", "count(*)"], *, limited: bool = False
 ) -> TextClause:
     """SELECT `columns` over inbound messages not yet routed, read from ix_messages_unrouted,
-    in id order; `of_dialogs` keeps those of the `:dialog_ids` given, `limited` the first
-    `:limit`.
+    in id order; `limited` keeps the first `:limit`.
 
     Spelled as that partial index's own predicate, with a literal 'in', and on SQLite the
     index is named outright (INDEXED BY): its planner, without statistics, would otherwise
@@ -65,13 +60,10 @@ def unrouted_messages(
     """
     hint = " INDEXED BY ix_messages_unrouted" if dialect == "sqlite" else ""
     where = "WHERE routed_at IS NULL AND direction = 'in'"
-    if of_dialogs:
-        where += " AND dialog_id IN :dialog_ids"
     order = " ORDER BY id" if columns != "count(*)" else ""
     if limited:
         order += " LIMIT :limit"
-    query = text(f"SELECT {columns} FROM messages{hint} {where}{order}")  # noqa: S608 (literals)
-    return query.bindparams(bindparam("dialog_ids", expanding=True)) if of_dialogs else query
+    return text(f"SELECT {columns} FROM messages{hint} {where}{order}")  # noqa: S608 (literals)
 
 
 def claim_unrouted(
@@ -86,24 +78,6 @@ def claim_unrouted(
     """
     query = unrouted_messages(tx.dialect.name, "id, dialog_id", limited=True)
     pending = tx.execute(query, {"limit": limit}).all()
-    return _claim(tx, pending, skip_locked=skip_locked)
-
-
-def claim_unrouted_of(
-    tx: SyncTx, dialog_ids: Collection[int]
-) -> tuple[list[UnroutedMessage], dict[int, DialogState]]:
-    """Lock these dialogs and return all their unrouted inbound messages, in order: what the
-    ingest transaction that stored messages in them routes before it commits."""
-    query = unrouted_messages(tx.dialect.name, "id, dialog_id", of_dialogs=True)
-    pending = tx.execute(query, {"dialog_ids": list(dialog_ids)}).all()
-    return _claim(tx, pending, skip_locked=False)
-
-
-def _claim(
-    tx: SyncTx, pending: Sequence[Row[Any]], *, skip_locked: bool
-) -> tuple[list[UnroutedMessage], dict[int, DialogState]]:
-    """Lock the dialogs of the `pending` (id, dialog_id) rows and read the messages and
-    dialogs' open tasks that routing needs."""
     if not pending:
         return [], {}
     locked = tx.execute(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, insert
+from sqlalchemy import Engine, create_engine, event, insert, update
 
 from dialogs.dispatch import Dispatcher
 from dialogs.model import ChannelKind
@@ -17,7 +17,7 @@ from dialogs.rulebook import Rulebook
 from storage import Database
 from storage.inbound import PreparedInbound, store_inbound_batch
 from storage.notify import EventRelay
-from storage.tables import agents, contacts, dialogs, tasks
+from storage.tables import agents, contacts, dialogs, messages, tasks
 from tests.builders import inbound
 from tests.conftest import BASIC_RULES
 
@@ -104,9 +104,7 @@ def test_dispatch_round_reads_open_tasks_by_index(tmp_path: Path, sqlite_templat
     engine.dispose()
 
 
-def test_routing_in_the_ingest_transaction_reads_by_index(
-    tmp_path: Path, sqlite_template: Path
-) -> None:
+def test_routing_batch_reads_by_index(tmp_path: Path, sqlite_template: Path) -> None:
     """Routing a stored batch (claim, auto-reply check, decide, assign) looks its dialogs'
     messages and tasks up by dialog, never by a status or direction every old row shares."""
     path = tmp_path / "route.db"
@@ -120,6 +118,7 @@ def test_routing_in_the_ingest_transaction_reads_by_index(
             now=NOW,
             reopen_window=timedelta(days=1),
         )
+        conn.execute(update(messages).values(routed_at=NOW))
         conn.execute(
             insert(tasks),
             [
@@ -141,20 +140,21 @@ def test_routing_in_the_ingest_transaction_reads_by_index(
             seen.append((statement, parameters))
 
     with engine.begin() as conn:
-        stored = store_inbound_batch(
+        store_inbound_batch(
             conn,
             [PreparedInbound(inbound(f"new{i}", contact=f"n{i}")) for i in range(50)],
             now=NOW,
             reopen_window=timedelta(days=1),
         )
-        seen.clear()
-        done = routing.route_in(conn, {r.dialog_id for r in stored}, NOW)
+    seen.clear()
+    with engine.begin() as conn:
+        done = routing._route_batch_sync(conn, rulebook.current, NOW, False)
     event.remove(engine, "before_cursor_execute", capture)
-    assert done is not None and done.routed == 50 and len(done.assigned or []) == 3  # capacity
+    assert done.routed == 50 and len(done.assigned or []) == 3  # capacity
     assert len(seen) >= 6  # unrouted, dialogs, messages, open tasks, auto-replies, loads at least
     assert_no_scans(engine, seen, r"SCAN (messages|dialogs|tasks)\b(?! USING INDEX ix_messages_unrouted)")
     by_dialog = [(s, p) for s, p in seen if "dialog_id IN" in s]
-    assert len(by_dialog) >= 3  # unrouted of the dialogs, open tasks, auto-replies
+    assert len(by_dialog) >= 2  # open tasks, auto-replies
     # A search by status or direction reads every open task or every message that way.
     assert_no_scans(engine, by_dialog, r".*INDEX (ix_tasks_status_load|ix_messages_volume)")
     engine.dispose()
