@@ -7,14 +7,11 @@ when a task closes or is unassigned, an agent's presence changes, rules are relo
 (PostgreSQL) when another process reports such a change. Between wakes it sleeps until the
 earliest SLA due time or no-reply deadline, recomputed every round.
 
-New tasks are assigned in the routing transaction that made them (`assign_in`), by the same
-plan over every waiting task, so a message's routing and its task's assignment commit together. That pass
-stands aside, leaving the tasks to a round, when another process's dispatcher holds the lock
-or when the last plan left tasks waiting: a backlog is planned by rounds, at most `coalesce`
-apart, not once per batch of new messages.
-
-"Replied" means `tasks.first_response_at` is set: until outbound replies exist, an agent
-setting the task to in_progress counts as taking it up.
+New tasks are assigned in the routing transaction that made them (`assign_in`), by the
+same plan over every waiting task, so a message's routing and its task's assignment commit
+together. That pass stands aside, leaving the tasks to a round, when another process's
+dispatcher holds the lock or when the last plan left tasks waiting: a backlog is planned by
+rounds, at most `coalesce` apart, not once per routing batch.
 """
 
 from __future__ import annotations
@@ -203,7 +200,8 @@ class Dispatcher(WakeableWorker):
         waiting = load_waiting(tx, sticky)
         assigned: list[TaskRef] = []
         if waiting:
-            rr = load_rr_state(tx)
+            rotates = any(q.strategy == "round_robin" for q in ruleset.queues.values())
+            rr = load_rr_state(tx) if rotates else {}
             plan = plan_dispatch(ruleset, waiting, agent_rows, now, rr)
             assigned = apply_assignments(tx, plan.assignments, now)
             if plan.rr_state != rr:

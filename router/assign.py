@@ -14,7 +14,7 @@ as the sum of those weights over the agent's open tasks (``RuleSet.weight(login,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from router.assign_pick import Live, pick_agent, why_not
@@ -129,7 +129,6 @@ class _Outcome:
     rotates: bool  # advances the round-robin pointer of ``via``
     considered: list[str]
     required: frozenset[str]
-    verdicts: dict[str, str | None] = field(default_factory=dict)  # login -> why not, as seen
 
 
 class _Planner:
@@ -153,15 +152,15 @@ class _Planner:
         home = tiers[0][1]
         required = task.skills | home.skills
         considered: list[str] = []
-        verdicts: dict[str, str | None] = {}  # each agent judged once, for the choice and views
         for depth, (need, spec) in enumerate(tiers):
             members = ruleset.teams.get(spec.team, ())
             considered.extend(m for m in members if m not in considered)
-            for login in members:
-                if login not in verdicts:
-                    weight = ruleset.weight(login, task.channel)
-                    verdicts[login] = why_not(live.get(login), required, weight)
-            eligible = [live[login] for login in members if verdicts[login] is None]
+            eligible = [
+                live[login]
+                for login in members
+                if login in live
+                and why_not(live[login], required, ruleset.weight(login, task.channel)) is None
+            ]
             if not eligible:
                 continue
             sticky = task.sticky_login if home.sticky else None
@@ -174,16 +173,16 @@ class _Planner:
                     f"overflow from {home.name} to {spec.name} (waited {waited}, "
                     f"overflow after {format_duration(need)}): {how}"
                 )
-            return _Outcome(agent, how, spec, rotates, considered, required, verdicts)
+            return _Outcome(agent, how, spec, rotates, considered, required)
         teams = ", ".join(dict.fromkeys(spec.team for _, spec in tiers))
         reason = f"waits in queue {home.name}: no online agent of team {teams} can take it now"
-        return _Outcome(None, reason, None, False, considered, required, verdicts)
+        return _Outcome(None, reason, None, False, considered, required)
 
     def views(self, outcome: _Outcome, task: WaitingTask) -> tuple[CandidateView, ...]:
         out = []
         for login in outcome.considered:
             agent = self.live.get(login)
-            reason = outcome.verdicts[login]
+            reason = why_not(agent, outcome.required, self.ruleset.weight(login, task.channel))
             if agent is None:
                 out.append(CandidateView(login, False, reason, 0.0, 0, False, frozenset()))
             else:
