@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from dialogs.dispatch_plan import has_room, plan_dispatch, reply_deadline, returned_explanation
-from dialogs.events import Event, TaskChanged, encode_events
+from dialogs.events import Event, TaskChanged, encode_batches
 from dialogs.metrics import SLA_BREACHES, TASKS_ASSIGNED
 from dialogs.rulebook import Rulebook
 from dialogs.worker import WakeableWorker
@@ -100,19 +100,17 @@ class Dispatcher(WakeableWorker):
     def assign_in(self, tx: SyncTx, ruleset: RuleSet, now: datetime) -> list[TaskRef] | None:
         """Assign waiting tasks in the caller's write transaction (which made new ones); None
         when this pass stands aside for a round (backlog, or another process dispatching).
-        Stages the events; the caller reports the commit with `assigned_in`."""
+        The caller publishes the assignments with its own events and reports the commit
+        with `assigned_in`."""
         if self._backlog or not try_lock_dispatch(tx):
             return None
-        assigned = self._assign(tx, ruleset, now)
-        self._relay.stage_sync(tx, _payloads(assigned))
-        return assigned
+        return self._assign(tx, ruleset, now)
 
     def assigned_in(
         self, assigned: list[TaskRef], earliest_due: datetime | None, now: datetime
     ) -> None:
-        """The transaction of an `assign_in` committed: publish, and move the timer earlier
-        if the new tasks' SLA or the new assignments' reply deadline come first."""
-        self._relay.committed(_payloads(assigned))
+        """The transaction of an `assign_in` committed: count and log, and move the timer
+        earlier if the new tasks' SLA or the new assignments' reply deadline come first."""
         self._report([], [], assigned)
         due = _earliest(earliest_due, now + self._timeout if assigned else None)
         if due is not None and (self.next_deadline is None or due < self.next_deadline):
@@ -185,7 +183,9 @@ class Dispatcher(WakeableWorker):
             deadline = _earliest(self.next_deadline, next_sla_due(tx))
             if assigned:
                 deadline = _earliest(deadline, now + self._timeout)
-        payloads = _payloads([*breached, *(ref for ref, _ in returned), *assigned])
+        payloads = encode_batches(
+            task_events([*breached, *(ref for ref, _ in returned), *assigned])
+        )
         self._relay.stage_sync(tx, payloads)
         return breached, returned, assigned, deadline, payloads
 
@@ -239,8 +239,6 @@ def _earliest(*times: datetime | None) -> datetime | None:
     return min((t for t in times if t is not None), default=None)
 
 
-def _payloads(changed: list[TaskRef]) -> list[str]:
-    events: list[Event] = [
-        TaskChanged(t.id, t.dialog_id, t.status, t.assignee, t.queue) for t in changed
-    ]
-    return [encode_events(events[i : i + 40]) for i in range(0, len(events), 40)]
+def task_events(changed: list[TaskRef]) -> list[Event]:
+    """One task_changed event per changed task."""
+    return [TaskChanged(t.id, t.dialog_id, t.status, t.assignee, t.queue) for t in changed]

@@ -106,6 +106,11 @@ def encode_events(events: list[Event]) -> str:
     return orjson.dumps([e.to_dict() for e in events]).decode()
 
 
+def encode_batches(events: list[Event], size: int = 40) -> list[str]:
+    """`events` as payloads of at most `size` events each, small enough for one NOTIFY."""
+    return [encode_events(events[i : i + size]) for i in range(0, len(events), size)]
+
+
 def decode_events(payload: str) -> list[dict[str, Any]]:
     data = orjson.loads(payload)
     return data if isinstance(data, list) else []

@@ -15,7 +15,14 @@ from pathlib import Path
 import structlog
 
 from dialogs.batching import GroupCommitter
-from dialogs.events import DialogUpdated, Event, MessageEdited, MessageReceived, encode_events
+from dialogs.events import (
+    DialogUpdated,
+    Event,
+    MessageEdited,
+    MessageReceived,
+    encode_batches,
+    encode_events,
+)
 from dialogs.metrics import MESSAGES_DUPLICATE, MESSAGES_INGESTED
 from dialogs.model import Direction, EditOutcome, InboundEdit, InboundMessage, IngestResult
 from storage import Database
@@ -140,4 +147,4 @@ def _event_payloads(results: Sequence[IngestResult], chunk: int = 40) -> list[st
             continue
         events.append(MessageReceived(r.message_id, r.dialog_id, Direction.IN.value))
         events.append(DialogUpdated(r.dialog_id, created=r.dialog_created))
-    return [encode_events(events[i : i + chunk]) for i in range(0, len(events), chunk)]
+    return encode_batches(events, chunk)

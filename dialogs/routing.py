@@ -21,8 +21,8 @@ from typing import Any
 
 import structlog
 
-from dialogs.dispatch import Dispatcher
-from dialogs.events import DialogUpdated, Event, MessageReceived, TaskChanged, encode_events
+from dialogs.dispatch import Dispatcher, task_events
+from dialogs.events import DialogUpdated, Event, MessageReceived, TaskChanged, encode_batches
 from dialogs.metrics import ROUTING_DECISIONS, TASKS_CREATED
 from dialogs.model import TaskStatus
 from dialogs.rulebook import Rulebook
@@ -193,15 +193,17 @@ class RoutingWorker(WakeableWorker):
         finish_routing(tx, [m.id for m in claimed], list(states.values()), now)
         if done.created and self._dispatcher is not None:
             done.assigned = self._dispatcher.assign_in(tx, ruleset, now)
-        assigned_now = {t.id for t in done.assigned or ()}  # their assignment says it all
+        assigned = done.assigned or []
+        assigned_now = {t.id for t in assigned}  # their assignment says it all
         events: list[Event] = [
             TaskChanged(task_id, row["dialog_id"], "waiting", None, row["queue"])
             for task_id, row in done.created
             if task_id not in assigned_now
         ]
+        events.extend(task_events(assigned))
         events.extend(MessageReceived(m, d, "out") for m, d in done.replies)
         events.extend(DialogUpdated(d) for d in states)
-        done.payloads = [encode_events(events[i : i + 40]) for i in range(0, len(events), 40)]
+        done.payloads = encode_batches(events)
         self._relay.stage_sync(tx, done.payloads)
         return done
 

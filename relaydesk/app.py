@@ -164,9 +164,9 @@ def create_app(
 
         def on_remote(payload: str, sender_works: bool) -> None:
             """Another process's change (PostgreSQL). This process's own changes woke the
-            workers they concern directly, and so did those of a process that runs workers:
-            it routed its messages as it stored them and sends its own replies. What frees an
-            agent or queues a task is still offered to this dispatcher, which may have room."""
+            workers they concern directly, and a process that runs workers routes what it
+            stores and sends its own replies. What frees an agent or queues a task is still
+            offered to this dispatcher, which may have room."""
             events = decode_events(payload)
             kinds = {e.get("type") for e in events}
             if not sender_works and kinds & {"message_received", "resync"}:

@@ -38,7 +38,7 @@ class DialogState:
     tags: list[str]
     priority: str
     open_tasks: dict[str, int] = field(default_factory=dict)  # queue -> task id
-    stored: tuple[tuple[str, ...], str] = ((), "")  # tags and priority as read
+    stored: tuple[tuple[str, ...], str] = field(init=False)  # tags and priority as read
 
     def __post_init__(self) -> None:
         self.stored = (tuple(self.tags), self.priority)
