@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -19,8 +20,6 @@ def free_port() -> int:
 
 def bench_env(work: Path, token: str) -> dict[str, str]:
     """The environment every benchmarked server gets: quiet JSON logs, files under `work`."""
-    import os
-
     return {
         **os.environ,
         "RELAYDESK_API_TOKEN": token,
@@ -51,8 +50,6 @@ def stop(procs: list[subprocess.Popen[str]]) -> None:
 
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time the processes have used so far (Linux /proc)."""
-    import os
-
     total = 0
     for pid in pids:
         with open(f"/proc/{pid}/stat") as f:
