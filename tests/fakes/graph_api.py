@@ -49,9 +49,19 @@ class GraphApiFake:
     before_answer: Callable[[str], Awaitable[None]] | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition | None = None
+    _resumed: asyncio.Event | None = None  # cleared while every send stalls
 
     def fail_next(self, *failures: Failure) -> None:
         self.failures.extend(failures)
+
+    def stall(self) -> None:
+        """Hang every send until `resume()`; a send that stalled is then refused, never accepted."""
+        assert self._resumed is not None
+        self._resumed.clear()
+
+    def resume(self) -> None:
+        assert self._resumed is not None
+        self._resumed.set()
 
     async def wait_delivered(self, count: int, within: float = 30) -> None:
         """Return once `count` sends have been accepted (woken by each one, no polling)."""
@@ -88,6 +98,10 @@ class GraphApiFake:
         if not self._authorised(request):
             return self._error(401, 190, "Invalid OAuth access token")
         payload = await request.json()
+        assert self._resumed is not None
+        if not self._resumed.is_set():
+            await self._resumed.wait()  # its sender has long given up, or died
+            return web.Response(status=503, text="upstream stalled")
         if self.failures:
             failure = self.failures.pop(0)
             if failure.hang:
@@ -153,6 +167,8 @@ async def running_graph_api(host: str = "127.0.0.1", port: int = 0) -> AsyncIter
     be. Until it starts, and after it stops, that port refuses connections."""
     fake = GraphApiFake()
     fake._changed = asyncio.Condition()
+    fake._resumed = asyncio.Event()
+    fake._resumed.set()
     runner = web.AppRunner(fake.app(), shutdown_timeout=0.5)  # drop hung requests
     await runner.setup()
     site = web.TCPSite(runner, host, port)
