@@ -141,11 +141,14 @@ class TextMatches:
     expr: str
     cost: int
     pattern: re.Pattern[str]
-    required: str | None = None  # see router/regex_prefilter.py
+    required: tuple[str, ...] = ()  # see router/regex_prefilter.py
 
     def test(self, ctx: Context) -> bool:
-        if self.required is not None and self.required not in ctx.literal_text:
-            return False
+        if self.required:
+            text = ctx.literal_text
+            for literal in self.required:
+                if literal not in text:
+                    return False
         return self.pattern.search(ctx.text) is not None
 
     def detail(self, ctx: Context) -> str:

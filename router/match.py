@@ -129,7 +129,8 @@ def decide(ruleset: RuleSet, facts: Facts) -> Decision:
     failed_at = list(plan.failed_at)
     matched: dict[int, _Matched] = {}
     evaluated = len(failed_at)
-    for step in plan.steps:
+    steps = plan.gates.open_steps(ctx) if plan.gates is not None else plan.steps
+    for step in steps:
         for at, condition in enumerate(step.conditions, step.offset + 1):
             if not condition.test(ctx):
                 failed_at[step.position] = at

@@ -1,11 +1,12 @@
-"""A cheap necessary condition for a regex match: its required literal text is present.
+"""A cheap necessary condition for a regex match: its required literal texts are present.
 
 Most `text: {matches: ...}` rules do not match most messages, and a regex search costs
-far more than a substring test. A pattern's longest run of literal characters at its top
-level must appear in every match; when that run is ASCII, case-insensitive matching can
-only have matched it against ASCII letters or the four non-ASCII letters Python's re
-pairs with them (İ ı ſ K). Folding those four to their ASCII letters and lowering the
-text keeps the test exact: it never rejects a text the regex would match.
+far more than a substring test. Every run of literal characters at a pattern's top level
+(in its sequence, not inside a group or an alternation) must appear in every match. When a
+run is ASCII, case-insensitive matching can only have matched it against ASCII letters or
+the four non-ASCII letters Python's re pairs with them (İ ı ſ K). Folding those four to
+their ASCII letters and lowering the text keeps the test exact: it never rejects a text
+the regex would match.
 """
 
 from __future__ import annotations
@@ -28,18 +29,19 @@ def fold_for_literals(text: str) -> str:
     return text.translate(_FOLD).lower()
 
 
-def required_literal(pattern: re.Pattern[str]) -> str | None:
-    """The longest ASCII text every match of `pattern` contains (lowered), or None."""
+def required_literals(pattern: re.Pattern[str]) -> tuple[str, ...]:
+    """The ASCII texts (lowered, longest first) every match of `pattern` contains."""
     try:
         parsed = sre_parse.parse(pattern.pattern, pattern.flags)
     except (re.error, RecursionError):  # pragma: no cover - the pattern compiled already
-        return None
-    best, run = "", []
+        return ()
+    runs: list[str] = []
+    run: list[str] = []
     for op, arg in [*parsed, (None, None)]:  # a sentinel ends the last run
         if op is sre_constants.LITERAL and arg < 128:
             run.append(chr(arg))
             continue
-        if len(run) > len(best):
-            best = "".join(run)
+        if len(run) >= MIN_LITERAL:
+            runs.append("".join(run).lower())
         run = []
-    return best.lower() if len(best) >= MIN_LITERAL else None
+    return tuple(sorted(dict.fromkeys(runs), key=len, reverse=True))

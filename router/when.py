@@ -20,7 +20,7 @@ from router.conditions import (
 from router.hours import Calendar
 from router.issues import IssueCollector, Path, did_you_mean
 from router.language import SUPPORTED_LANGUAGES
-from router.regex_prefilter import required_literal
+from router.regex_prefilter import required_literals
 from router.schema import CHANNEL_KINDS
 
 MESSAGE_KINDS: tuple[str, ...] = (
@@ -180,7 +180,7 @@ class ConditionCompiler:
         except re.error as exc:
             self.issues.error(path, f"bad regular expression {value!r}: {exc}")
             return []
-        return [TextMatches(f"text.matches: /{value}/", 5, pattern, required_literal(pattern))]
+        return [TextMatches(f"text.matches: /{value}/", 5, pattern, required_literals(pattern))]
 
     def _combined(self, op: str, value: Any, path: Path) -> list[Condition]:
         if op == "not":
