@@ -143,6 +143,44 @@ class _Planner:
         self.now = now
         self.rr = dict(rr_state)
         self.live = {a.login: Live.of(a) for a in agents}
+        # An agent's verdict for a task depends on its load (the only thing a plan changes)
+        # and the task's skills and weight: consecutive tasks mostly meet unchanged agents.
+        self._verdicts: dict[
+            tuple[str, float, frozenset[str], float], tuple[str | None, CandidateView]
+        ] = {}
+        self._weights: dict[tuple[str, str | None], float] = {}
+
+    def weight(self, login: str, channel: str | None) -> float:
+        key = (login, channel)
+        weight = self._weights.get(key)
+        if weight is None:
+            weight = self._weights[key] = self.ruleset.weight(login, channel)
+        return weight
+
+    def verdict(
+        self, login: str, required: frozenset[str], channel: str | None
+    ) -> tuple[str | None, CandidateView]:
+        """Why ``login`` cannot take the task (None: it can), and how it looked."""
+        agent = self.live.get(login)
+        weight = self.weight(login, channel)
+        key = (login, agent.load if agent is not None else -1.0, required, weight)
+        known = self._verdicts.get(key)
+        if known is None:
+            reason = why_not(agent, required, weight)
+            if agent is None:
+                view = CandidateView(login, False, reason, 0.0, 0, False, frozenset())
+            else:
+                view = CandidateView(
+                    login,
+                    reason is None,
+                    reason,
+                    agent.load,
+                    agent.capacity,
+                    agent.online,
+                    agent.skills,
+                )
+            known = self._verdicts[key] = (reason, view)
+        return known
 
     def outcome(self, task: WaitingTask, tiers: list[tuple[timedelta, QueueSpec]]) -> _Outcome:
         ruleset, live = self.ruleset, self.live
@@ -158,8 +196,7 @@ class _Planner:
             eligible = [
                 live[login]
                 for login in members
-                if login in live
-                and why_not(live[login], required, ruleset.weight(login, task.channel)) is None
+                if login in live and self.verdict(login, required, task.channel)[0] is None
             ]
             if not eligible:
                 continue
@@ -179,30 +216,13 @@ class _Planner:
         return _Outcome(None, reason, None, False, considered, required)
 
     def views(self, outcome: _Outcome, task: WaitingTask) -> tuple[CandidateView, ...]:
-        out = []
-        for login in outcome.considered:
-            agent = self.live.get(login)
-            reason = why_not(agent, outcome.required, self.ruleset.weight(login, task.channel))
-            if agent is None:
-                out.append(CandidateView(login, False, reason, 0.0, 0, False, frozenset()))
-            else:
-                out.append(
-                    CandidateView(
-                        login,
-                        reason is None,
-                        reason,
-                        agent.load,
-                        agent.capacity,
-                        agent.online,
-                        agent.skills,
-                    )
-                )
-        return tuple(out)
+        required, channel = outcome.required, task.channel
+        return tuple(self.verdict(login, required, channel)[1] for login in outcome.considered)
 
     def apply(self, task: WaitingTask, outcome: _Outcome) -> None:
         agent = outcome.agent
         assert agent is not None and outcome.via is not None
-        agent.load += self.ruleset.weight(agent.login, task.channel)
+        agent.load += self.weight(agent.login, task.channel)
         agent.last_assigned_at = self.now
         if outcome.rotates:
             self.rr[outcome.via.name] = agent.login
