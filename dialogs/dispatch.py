@@ -7,18 +7,20 @@ when a task closes or is unassigned, an agent's presence changes, rules are relo
 (PostgreSQL) when another process reports such a change. Between wakes it sleeps until the
 earliest SLA due time or no-reply deadline, recomputed every round.
 
-New tasks are assigned in the routing transaction that made them (`assign_in`), by the
-same plan over every waiting task, so a message's routing and its task's assignment commit
-together. That pass stands aside, leaving the tasks to a round, when another process's
-dispatcher holds the lock or when the last plan left tasks waiting: a backlog is planned by
-rounds, at most `coalesce` apart, not once per routing batch.
+New tasks are assigned in the routing transaction that makes them (`assign_in`), by the
+same plan over every waiting task plus the new ones, before those are inserted: a new task
+the plan places is inserted assigned, so a message's routing and its task's assignment
+commit together in one write. That pass stands aside, leaving the tasks to a round, when
+another process's dispatcher holds the lock or when the last plan left tasks waiting: a
+backlog is planned by rounds, at most `coalesce` apart, not once per routing batch.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import structlog
@@ -31,9 +33,12 @@ from dialogs.worker import WakeableWorker
 from router import RuleSet
 from storage import Database
 from storage.assignment import (
+    AssignRow,
     TaskRef,
+    WaitingRow,
     apply_assignments,
     earliest_awaiting_reply,
+    last_agents,
     load_agents,
     load_awaiting_reply,
     load_rr_state,
@@ -54,6 +59,15 @@ _MIN_TIMER = 0.01  # seconds: a due time already past fires at once, never in a 
 # Timer rounds (breaches, take-backs) run at most this often: with many tasks their due times
 # are dense, and a round for each would keep the database busy for a flag a second late.
 TIMER_GRAIN = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class PassInRouting:
+    """What `assign_in` did: stored tasks it assigned, and the plan for the new tasks (by the
+    stand-in id of their WaitingRow), which the caller inserts assigned."""
+
+    assigned: list[TaskRef]
+    new: dict[int, AssignRow]
 
 
 class Dispatcher(WakeableWorker):
@@ -97,14 +111,18 @@ class Dispatcher(WakeableWorker):
         look for that."""
         super().wake()
 
-    def assign_in(self, tx: SyncTx, ruleset: RuleSet, now: datetime) -> list[TaskRef] | None:
-        """Assign waiting tasks in the caller's write transaction (which made new ones); None
-        when this pass stands aside for a round (backlog, or another process dispatching).
-        The caller publishes the assignments with its own events and reports the commit
-        with `assigned_in`."""
+    def assign_in(
+        self, tx: SyncTx, ruleset: RuleSet, now: datetime, new: Sequence[WaitingRow]
+    ) -> PassInRouting | None:
+        """Plan every waiting task plus `new` (tasks about to be inserted, with stand-in ids
+        below zero) in the caller's write transaction; assign the stored ones and return the
+        plan for the new ones. None when this pass stands aside for a round (backlog, or
+        another process dispatching). The caller publishes with its own events and reports
+        the commit with `assigned_in`."""
         if self._backlog or not try_lock_dispatch(tx):
             return None
-        return self._assign(tx, ruleset, now)
+        assigned, planned = self._assign(tx, ruleset, now, new)
+        return PassInRouting(assigned, planned)
 
     def assigned_in(
         self, assigned: list[TaskRef], earliest_due: datetime | None, now: datetime
@@ -174,7 +192,7 @@ class Dispatcher(WakeableWorker):
         )
         breached = mark_breached(tx, now) if full else []
         returned = self._take_back_unanswered(tx, ruleset, now) if full else []
-        assigned = self._assign(tx, ruleset, now)
+        assigned, _ = self._assign(tx, ruleset, now)
         if full:
             self._timers_ran_at = time.monotonic()
             deadline = self._next_deadline(tx, ruleset)
@@ -189,25 +207,34 @@ class Dispatcher(WakeableWorker):
         self._relay.stage_sync(tx, payloads)
         return breached, returned, assigned, deadline, payloads
 
-    def _assign(self, tx: SyncTx, ruleset: RuleSet, now: datetime) -> list[TaskRef]:
-        """Plan every waiting task over every agent's load and apply the plan; notes whether
-        tasks are left waiting (the backlog new tasks then queue behind)."""
+    def _assign(
+        self, tx: SyncTx, ruleset: RuleSet, now: datetime, new: Sequence[WaitingRow] = ()
+    ) -> tuple[list[TaskRef], dict[int, AssignRow]]:
+        """Plan every waiting task (and `new`) over every agent's load; apply the plan to the
+        stored tasks and return it for the new ones. Notes whether tasks are left waiting
+        (the backlog new tasks then queue behind)."""
         agent_rows = load_agents(tx)
         if not has_room(ruleset, agent_rows):  # the backlog need not even be read
             self._backlog = True
-            return []
+            return [], {}
         sticky = [q.name for q in ruleset.queues.values() if q.sticky]
         waiting = load_waiting(tx, sticky)
+        if new:
+            waiting.extend(_with_sticky_logins(tx, new, sticky))
         assigned: list[TaskRef] = []
+        planned: dict[int, AssignRow] = {}
         if waiting:
             rotates = any(q.strategy == "round_robin" for q in ruleset.queues.values())
             rr = load_rr_state(tx) if rotates else {}
             plan = plan_dispatch(ruleset, waiting, agent_rows, now, rr)
-            assigned = apply_assignments(tx, plan.assignments, now)
+            stored = [a for a in plan.assignments if a.task_id > 0]
+            planned = {a.task_id: a for a in plan.assignments if a.task_id < 0}
+            logins = {a.login for a in planned.values()}
+            assigned = apply_assignments(tx, stored, now, also_assigned=logins)
             if plan.rr_state != rr:
                 save_rr_state(tx, plan.rr_state, now)
-        self._backlog = len(assigned) < len(waiting)
-        return assigned
+        self._backlog = len(assigned) + len(planned) < len(waiting)
+        return assigned, planned
 
     def _take_back_unanswered(
         self, tx: SyncTx, ruleset: RuleSet, now: datetime
@@ -233,6 +260,20 @@ class Dispatcher(WakeableWorker):
         if due is not None:
             times.append(due)
         return min(times) if times else None
+
+
+def _with_sticky_logins(
+    tx: SyncTx, rows: Sequence[WaitingRow], sticky_queues: list[str]
+) -> list[WaitingRow]:
+    """New tasks in sticky queues, with the agent their contact had last."""
+    contacts = {r.contact_id for r in rows if r.queue in sticky_queues and r.contact_id}
+    if not contacts:
+        return list(rows)
+    last = last_agents(tx, contacts)
+    return [
+        replace(r, sticky_login=last.get(r.contact_id)) if r.contact_id in contacts else r
+        for r in rows
+    ]
 
 
 def _earliest(*times: datetime | None) -> datetime | None:

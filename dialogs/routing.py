@@ -2,8 +2,9 @@
 
 Runs after the ingest commit, from what is stored, so a crash between ingest and routing
 loses nothing: the next start routes every committed-but-unrouted message. The tasks a
-batch makes are assigned in the same transaction (`Dispatcher.assign_in`). Messages of one
-dialog are routed in arrival order by one process at a time (dialog row locks).
+batch makes are planned before they are inserted (`Dispatcher.assign_in`), and those the
+plan places are inserted assigned. Messages of one dialog are routed in arrival order by
+one process at a time (dialog row locks).
 
 Routing in the ingest transaction itself was tried and measured (bench/pipeline.py): on
 PostgreSQL it cut ingest -> assigned throughput from 62% of ingest-only to 41%, as each
@@ -21,7 +22,7 @@ from typing import Any
 
 import structlog
 
-from dialogs.dispatch import Dispatcher, task_events
+from dialogs.dispatch import Dispatcher, PassInRouting, task_events
 from dialogs.events import DialogUpdated, Event, MessageReceived, TaskChanged, encode_batches
 from dialogs.metrics import ROUTING_DECISIONS, TASKS_CREATED
 from dialogs.model import TaskStatus
@@ -29,7 +30,7 @@ from dialogs.rulebook import Rulebook
 from dialogs.worker import WakeableWorker
 from router import PRIORITIES, Decision, Facts, RuleSet, decide, sla_due_times
 from storage import Database
-from storage.assignment import TaskRef
+from storage.assignment import AssignRow, TaskRef, WaitingRow
 from storage.db import SyncTx, is_retryable
 from storage.notify import EventRelay
 from storage.routing import (
@@ -187,20 +188,28 @@ class RoutingWorker(WakeableWorker):
         for row in batch.new_tasks:
             row["decision_id"] = decision_ids[row.pop("decision_index")]
         done.routed = len(claimed)
+        bump_tasks(tx, batch.bumps, now)  # before planning: a raised priority counts there
+        in_pass: PassInRouting | None = None
+        if batch.new_tasks and self._dispatcher is not None:
+            in_pass = self._dispatcher.assign_in(tx, ruleset, now, batch.waiting_rows(now))
+        if in_pass is not None:
+            batch.place(in_pass.new, now)
         done.created = list(zip(create_tasks(tx, batch.new_tasks), batch.new_tasks, strict=True))
-        bump_tasks(tx, batch.bumps, now)
         done.replies = queue_auto_replies(tx, batch.auto_replies, now)
         finish_routing(tx, [m.id for m in claimed], list(states.values()), now)
-        if done.created and self._dispatcher is not None:
-            done.assigned = self._dispatcher.assign_in(tx, ruleset, now)
-        assigned = done.assigned or []
-        assigned_now = {t.id for t in assigned}  # their assignment says it all
-        events: list[Event] = [
+        events: list[Event] = []
+        if in_pass is not None:
+            done.assigned = in_pass.assigned + [
+                TaskRef(task_id, row["dialog_id"], "assigned", row["assignee"], row["queue"])
+                for task_id, row in done.created
+                if row["assignee"] is not None
+            ]
+            events.extend(task_events(done.assigned))
+        events.extend(
             TaskChanged(task_id, row["dialog_id"], "waiting", None, row["queue"])
             for task_id, row in done.created
-            if task_id not in assigned_now
-        ]
-        events.extend(task_events(assigned))
+            if row["assignee"] is None
+        )
         events.extend(MessageReceived(m, d, "out") for m, d in done.replies)
         events.extend(DialogUpdated(d) for d in states)
         done.payloads = encode_batches(events)
@@ -216,6 +225,7 @@ class _BatchPlan:
         self.new_tasks: list[dict[str, Any]] = []
         self.bumps: dict[int, str | None] = {}
         self.auto_replies: list[tuple[int, str, str]] = []  # (dialog_id, channel, text)
+        self._new_task_of: list[UnroutedMessage] = []  # the message each new task came from
         self._auto_replied = auto_replied  # one automatic reply per dialog, ever
         self._outbound_channels = outbound_channels
 
@@ -274,13 +284,51 @@ class _BatchPlan:
                         "decision_index": decision_index,
                         "created_at": now,
                         "updated_at": now,
+                        **_UNASSIGNED,
                     }
                 )
+                self._new_task_of.append(message)
             elif joined < 0:  # joins a task this same batch creates
                 row = self.new_tasks[-1 - joined]
                 row["priority"] = more_urgent(row["priority"], explicit)
             else:  # a follow-up joins the dialog's open task in that queue
                 self.bumps[joined] = more_urgent(self.bumps.get(joined), explicit)
+
+    def waiting_rows(self, now: datetime) -> list[WaitingRow]:
+        """The new tasks as the planner sees waiting tasks, with stand-in ids -n..-1 (in
+        the order they will be inserted, as their ids will be)."""
+        n = len(self.new_tasks)
+        return [
+            WaitingRow(
+                id=i - n,
+                dialog_id=row["dialog_id"],
+                queue=row["queue"],
+                priority=row["priority"],
+                sla_due=row["first_response_due"] or row["resolution_due"],
+                created_at=now,
+                channel=message.channel,
+                skills=frozenset(row["skills"]),
+                returned_from=None,
+                sticky_login=None,
+                assign_to=row["assign_to"],
+                contact_id=message.contact_id,
+            )
+            for i, (row, message) in enumerate(zip(self.new_tasks, self._new_task_of, strict=True))
+        ]
+
+    def place(self, planned: dict[int, AssignRow], now: datetime) -> None:
+        """Fill in the assignment of each new task the plan placed (by stand-in id)."""
+        n = len(self.new_tasks)
+        for i, row in enumerate(self.new_tasks):
+            a = planned.get(i - n)
+            if a is not None:
+                row.update(
+                    status=TaskStatus.ASSIGNED.value,
+                    assignee=a.login,
+                    assigned_at=now,
+                    weight=a.weight,
+                    assignment=a.explanation,
+                )
 
     def _auto_reply(self, message: UnroutedMessage, text: str) -> str:
         """Queue the dialog's one auto-reply if it may go; say what happened to it."""
@@ -291,6 +339,16 @@ class _BatchPlan:
         self._auto_replied.add(message.dialog_id)
         self.auto_replies.append((message.dialog_id, message.channel, text))
         return "queued"
+
+
+# The columns an assignment fills, as a new task that waits has them (every row of one
+# insert has the same keys).
+_UNASSIGNED: dict[str, Any] = {
+    "assignee": None,
+    "assigned_at": None,
+    "weight": 1.0,
+    "assignment": None,
+}
 
 
 def _facts(message: UnroutedMessage, state: DialogState, now: datetime) -> Facts:

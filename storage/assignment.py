@@ -39,6 +39,7 @@ class WaitingRow:
     returned_from: str | None
     sticky_login: str | None
     assign_to: str | None = None
+    contact_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,32 +95,35 @@ def try_lock_dispatch(tx: SyncTx) -> bool:
     return bool(tx.execute(text(f"SELECT pg_try_advisory_xact_lock({_DISPATCH_LOCK_ID})")).scalar())
 
 
+# The statements a dispatch runs every round, built once (building one costs more than
+# running it); lists go in as expanding parameters.
+_WAITING = (
+    select(
+        tasks.c.id,
+        tasks.c.dialog_id,
+        tasks.c.queue,
+        tasks.c.priority,
+        tasks.c.first_response_due,
+        tasks.c.first_response_at,
+        tasks.c.resolution_due,
+        tasks.c.created_at,
+        tasks.c.assignment,
+        tasks.c.skills,
+        tasks.c.assign_to,
+        dialogs.c.channel,
+        dialogs.c.contact_id,
+    )
+    .join(dialogs, dialogs.c.id == tasks.c.dialog_id)
+    .where(tasks.c.status == "waiting")
+    .order_by(tasks.c.id)
+)
+
+
 def load_waiting(tx: SyncTx, sticky_queues: Iterable[str] = ()) -> list[WaitingRow]:
     """Every waiting task with what the planner orders and filters by."""
-    rows = (
-        tx.execute(
-            select(
-                tasks.c.id,
-                tasks.c.dialog_id,
-                tasks.c.queue,
-                tasks.c.priority,
-                tasks.c.first_response_due,
-                tasks.c.first_response_at,
-                tasks.c.resolution_due,
-                tasks.c.created_at,
-                tasks.c.assignment,
-                tasks.c.skills,
-                tasks.c.assign_to,
-                dialogs.c.channel,
-                dialogs.c.contact_id,
-            )
-            .join(dialogs, dialogs.c.id == tasks.c.dialog_id)
-            .where(tasks.c.status == "waiting")
-            .order_by(tasks.c.id)
-        )
-    ).all()
+    rows = tx.execute(_WAITING).all()
     sticky = set(sticky_queues)
-    last_agent = _last_agents({r.contact_id for r in rows if r.queue in sticky}, tx)
+    last_agent = last_agents(tx, {r.contact_id for r in rows if r.queue in sticky})
     out = []
     for r in rows:
         due = r.first_response_due if r.first_response_at is None else r.resolution_due
@@ -137,12 +141,13 @@ def load_waiting(tx: SyncTx, sticky_queues: Iterable[str] = ()) -> list[WaitingR
                 returned_from=returned if isinstance(returned, str) else None,
                 sticky_login=last_agent.get(r.contact_id) if r.queue in sticky else None,
                 assign_to=r.assign_to,
+                contact_id=r.contact_id,
             )
         )
     return out
 
 
-def _last_agents(contact_ids: set[int], tx: SyncTx) -> dict[int, str]:
+def last_agents(tx: SyncTx, contact_ids: set[int]) -> dict[int, str]:
     """The agent each contact's most recently assigned task went to."""
     if not contact_ids:
         return {}
@@ -155,19 +160,22 @@ def _last_agents(contact_ids: set[int], tx: SyncTx) -> dict[int, str]:
     return {contact_id: login for contact_id, login in rows}
 
 
+_HELD_LOAD = (
+    select(tasks.c.assignee, func.sum(tasks.c.weight).label("load"))
+    .where(tasks.c.assignee.is_not(None), tasks.c.status.in_(_HELD))
+    .group_by(tasks.c.assignee)
+    .subquery()
+)
+_AGENTS_WITH_LOAD = (
+    select(agents.c.login, agents.c.status, _HELD_LOAD.c.load, agents.c.last_assigned_at)
+    .outerjoin(_HELD_LOAD, _HELD_LOAD.c.assignee == agents.c.login)
+    .order_by(agents.c.login)
+)
+
+
 def load_agents(tx: SyncTx) -> list[AgentRow]:
     """Every agent account with its presence, load (open task weights) and last assignment."""
-    held = (
-        select(tasks.c.assignee, func.sum(tasks.c.weight).label("load"))
-        .where(tasks.c.assignee.is_not(None), tasks.c.status.in_(_HELD))
-        .group_by(tasks.c.assignee)
-        .subquery()
-    )
-    rows = tx.execute(
-        select(agents.c.login, agents.c.status, held.c.load, agents.c.last_assigned_at)
-        .outerjoin(held, held.c.assignee == agents.c.login)
-        .order_by(agents.c.login)
-    )
+    rows = tx.execute(_AGENTS_WITH_LOAD)
     return [AgentRow(r.login, r.status, float(r.load or 0), r.last_assigned_at) for r in rows]
 
 
@@ -195,27 +203,47 @@ def save_rr_state(tx: SyncTx, state: dict[str, str], now: datetime) -> None:
     )
 
 
-def apply_assignments(tx: SyncTx, rows: Sequence[AssignRow], now: datetime) -> list[TaskRef]:
-    """Assign each task that is still waiting; returns the ones that were."""
-    if not rows:
-        return []
+def apply_assignments(
+    tx: SyncTx, rows: Sequence[AssignRow], now: datetime, also_assigned: Iterable[str] = ()
+) -> list[TaskRef]:
+    """Assign each task that is still waiting; returns the ones that were. `also_assigned`:
+    agents given tasks that were inserted assigned (their last assignment is now, too)."""
+    done = _assign_waiting(tx, rows, now) if rows else []
+    logins = {t.assignee for t in done if t.assignee is not None} | set(also_assigned)
+    if logins:
+        tx.execute(_TOUCH_AGENTS, {"logins": list(logins), "now": now})
+    return done
+
+
+_TOUCH_AGENTS = (
+    update(agents)
+    .where(agents.c.login.in_(bindparam("logins", expanding=True)))
+    .values(last_assigned_at=bindparam("now", type_=UTCDateTime))
+)
+_ASSIGN_WAITING = (
+    update(tasks)
+    .where(tasks.c.id == bindparam("task_id"), tasks.c.status == "waiting")
+    .values(
+        status="assigned",
+        assignee=bindparam("login"),
+        assigned_at=bindparam("now", type_=UTCDateTime),
+        weight=bindparam("task_weight"),
+        assignment=bindparam("explanation"),
+        updated_at=bindparam("now", type_=UTCDateTime),
+    )
+)
+
+
+def _assign_waiting(tx: SyncTx, rows: Sequence[AssignRow], now: datetime) -> list[TaskRef]:
     result = tx.execute(
-        update(tasks)
-        .where(tasks.c.id == bindparam("task_id"), tasks.c.status == "waiting")
-        .values(
-            status="assigned",
-            assignee=bindparam("login"),
-            assigned_at=now,
-            weight=bindparam("task_weight"),
-            assignment=bindparam("explanation"),
-            updated_at=now,
-        ),
+        _ASSIGN_WAITING,
         [
             {
                 "task_id": r.task_id,
                 "login": r.login,
                 "task_weight": r.weight,
                 "explanation": r.explanation,
+                "now": now,
             }
             for r in rows
         ],
@@ -237,11 +265,7 @@ def apply_assignments(tx: SyncTx, rows: Sequence[AssignRow], now: datetime) -> l
             )
             if planned[t.id] == t.assignee
         }
-    done = [refs[r.task_id] for r in rows if r.task_id in refs]  # in plan order
-    logins = {t.assignee for t in done}
-    if logins:
-        tx.execute(update(agents).where(agents.c.login.in_(logins)).values(last_assigned_at=now))
-    return done
+    return [refs[r.task_id] for r in rows if r.task_id in refs]  # in plan order
 
 
 def _awaiting_reply() -> Any:

@@ -12,8 +12,8 @@ from sqlalchemy.orm import aliased
 
 from storage.db import SyncTx
 from storage.queries import OPEN_TASK
-from storage.sql import for_update
 from storage.tables import contacts, decisions, dialogs, messages, outbox, tasks
+from storage.types import UTCDateTime
 
 
 @dataclass(slots=True)
@@ -25,6 +25,7 @@ class UnroutedMessage:
     text: str
     automated: bool
     is_first: bool
+    contact_id: int
     contact_name: str
     contact_tags: frozenset[str]
     contact_attrs: dict[str, str]
@@ -66,6 +67,59 @@ def unrouted_messages(
     return text(f"SELECT {columns} FROM messages{hint} {where}{order}")  # noqa: S608 (literals)
 
 
+# Statements built once: building a SELECT of this size (and its cache key) costs several
+# times what running it costs, per batch. Lists go in as expanding parameters.
+_LOCK_DIALOGS = (
+    select(dialogs.c.id, dialogs.c.tags, dialogs.c.priority)
+    .where(dialogs.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(dialogs.c.id)
+)
+_LOCKING = {  # dialect is PostgreSQL -> skip_locked -> statement
+    False: {False: _LOCK_DIALOGS, True: _LOCK_DIALOGS},
+    True: {
+        False: _LOCK_DIALOGS.with_for_update(),
+        True: _LOCK_DIALOGS.with_for_update(skip_locked=True),
+    },
+}
+_EARLIER = aliased(messages)
+_CLAIMED = (
+    select(
+        messages.c.id,
+        messages.c.dialog_id,
+        messages.c.channel,
+        messages.c.kind,
+        messages.c.text,
+        messages.c.automated,
+        ~exists()
+        .where(
+            and_(
+                _EARLIER.c.dialog_id == messages.c.dialog_id,
+                _EARLIER.c.direction == "in",
+                _EARLIER.c.id < messages.c.id,
+            )
+        )
+        .label("is_first"),
+        contacts.c.id.label("contact_id"),
+        contacts.c.name,
+        contacts.c.tags,
+        contacts.c.attrs,
+    )
+    .join(dialogs, dialogs.c.id == messages.c.dialog_id)
+    .join(contacts, contacts.c.id == dialogs.c.contact_id)
+    .where(  # by primary key; routed_at again: another process may have routed them since
+        messages.c.id.in_(bindparam("ids", expanding=True)),
+        messages.c.routed_at.is_(None),
+    )
+    .order_by(messages.c.id)
+)
+# status is checked in Python: in SQL, SQLite would search by it instead of by dialog
+_TASKS_OF_DIALOGS = (
+    select(tasks.c.id, tasks.c.dialog_id, tasks.c.queue, tasks.c.status)
+    .where(tasks.c.dialog_id.in_(bindparam("ids", expanding=True)))
+    .order_by(tasks.c.id)
+)
+
+
 def claim_unrouted(
     tx: SyncTx, limit: int, *, skip_locked: bool = True
 ) -> tuple[list[UnroutedMessage], dict[int, DialogState]]:
@@ -80,48 +134,12 @@ def claim_unrouted(
     pending = tx.execute(query, {"limit": limit}).all()
     if not pending:
         return [], {}
-    locked = tx.execute(
-        for_update(
-            tx,
-            select(dialogs.c.id, dialogs.c.tags, dialogs.c.priority)
-            .where(dialogs.c.id.in_({r.dialog_id for r in pending}))
-            .order_by(dialogs.c.id),
-            skip_locked=skip_locked,
-        )
-    )
+    locking = _LOCKING[tx.dialect.name != "sqlite"][skip_locked]
+    locked = tx.execute(locking, {"ids": list({r.dialog_id for r in pending})})
     states = {r.id: DialogState(r.id, list(r.tags or []), r.priority) for r in locked}
     if not states:
         return [], {}
-    earlier = aliased(messages)
-    rows = tx.execute(
-        select(
-            messages.c.id,
-            messages.c.dialog_id,
-            messages.c.channel,
-            messages.c.kind,
-            messages.c.text,
-            messages.c.automated,
-            ~exists()
-            .where(
-                and_(
-                    earlier.c.dialog_id == messages.c.dialog_id,
-                    earlier.c.direction == "in",
-                    earlier.c.id < messages.c.id,
-                )
-            )
-            .label("is_first"),
-            contacts.c.name,
-            contacts.c.tags,
-            contacts.c.attrs,
-        )
-        .join(dialogs, dialogs.c.id == messages.c.dialog_id)
-        .join(contacts, contacts.c.id == dialogs.c.contact_id)
-        .where(  # by primary key; routed_at again: another process may have routed them since
-            messages.c.id.in_([r.id for r in pending if r.dialog_id in states]),
-            messages.c.routed_at.is_(None),
-        )
-        .order_by(messages.c.id)
-    )
+    rows = tx.execute(_CLAIMED, {"ids": [r.id for r in pending if r.dialog_id in states]})
     claimed = [
         UnroutedMessage(
             id=r.id,
@@ -131,17 +149,14 @@ def claim_unrouted(
             text=r.text,
             automated=bool(r.automated),
             is_first=bool(r.is_first),
+            contact_id=r.contact_id,
             contact_name=r.name,
             contact_tags=frozenset(r.tags or []),
             contact_attrs={str(k): str(v) for k, v in (r.attrs or {}).items()},
         )
         for r in rows
     ]
-    for t in tx.execute(  # status is checked here: in SQL, SQLite would search by it instead
-        select(tasks.c.id, tasks.c.dialog_id, tasks.c.queue, tasks.c.status)
-        .where(tasks.c.dialog_id.in_(list(states)))
-        .order_by(tasks.c.id)
-    ):
+    for t in tx.execute(_TASKS_OF_DIALOGS, {"ids": list(states)}):
         if t.status in OPEN_TASK:
             states[t.dialog_id].open_tasks.setdefault(t.queue, t.id)
     return claimed, states
@@ -149,13 +164,15 @@ def claim_unrouted(
 
 # Inserts of a batch return each row's id with a key that names its row, not in parameter
 # order: SQLAlchemy can promise that order on SQLite only by inserting one row at a time.
+_INSERT_DECISIONS = decisions.insert().returning(decisions.c.id, decisions.c.message_id)
+_INSERT_TASKS = tasks.insert().returning(tasks.c.id, tasks.c.dialog_id, tasks.c.queue)
 
 
 def save_decisions(tx: SyncTx, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert decision rows (one per message); returns their ids in the order given."""
     if not rows:
         return []
-    result = tx.execute(decisions.insert().returning(decisions.c.id, decisions.c.message_id), rows)
+    result = tx.execute(_INSERT_DECISIONS, rows)
     ids = {r.message_id: int(r.id) for r in result}
     return [ids[row["message_id"]] for row in rows]
 
@@ -165,9 +182,7 @@ def create_tasks(tx: SyncTx, rows: Sequence[dict[str, Any]]) -> list[int]:
     given."""
     if not rows:
         return []
-    result = tx.execute(
-        tasks.insert().returning(tasks.c.id, tasks.c.dialog_id, tasks.c.queue), rows
-    )
+    result = tx.execute(_INSERT_TASKS, rows)
     ids = {(r.dialog_id, r.queue): int(r.id) for r in result}
     return [ids[row["dialog_id"], row["queue"]] for row in rows]
 
@@ -189,36 +204,45 @@ def bump_tasks(tx: SyncTx, bumps: dict[int, str | None], now: datetime) -> None:
         tx.execute(update(tasks).where(tasks.c.id.in_(touched)).values(updated_at=now))
 
 
+_MARK_ROUTED = (
+    update(messages)
+    .where(messages.c.id.in_(bindparam("ids", expanding=True)))
+    .values(routed_at=bindparam("now", type_=UTCDateTime))
+)
+_SET_DIALOG_TAGS = (
+    update(dialogs)
+    .where(dialogs.c.id == bindparam("dialog_id"))
+    .values(tags=bindparam("new_tags"), priority=bindparam("new_priority"))
+)
+
+
 def finish_routing(
     tx: SyncTx, message_ids: Sequence[int], dialog_states: Sequence[DialogState], now: datetime
 ) -> None:
-    tx.execute(update(messages).where(messages.c.id.in_(list(message_ids))).values(routed_at=now))
+    tx.execute(_MARK_ROUTED, {"ids": list(message_ids), "now": now})
     changed = [
         {"dialog_id": d.id, "new_tags": d.tags, "new_priority": d.priority}
         for d in dialog_states
         if d.changed
     ]
     if changed:
-        tx.execute(
-            update(dialogs)
-            .where(dialogs.c.id == bindparam("dialog_id"))
-            .values(tags=bindparam("new_tags"), priority=bindparam("new_priority")),
-            changed,
-        )
+        tx.execute(_SET_DIALOG_TAGS, changed)
+
+
+_AUTO_REPLIED = (
+    select(messages.c.dialog_id)
+    .where(
+        messages.c.dialog_id.in_(bindparam("ids", expanding=True)),
+        messages.c.direction == "out",
+        messages.c.automated.is_(True),
+    )
+    .distinct()
+)
 
 
 def auto_replied_dialogs(tx: SyncTx, dialog_ids: Sequence[int]) -> set[int]:
     """Dialogs that already got their one automatic reply."""
-    rows = tx.execute(
-        select(messages.c.dialog_id)
-        .where(
-            messages.c.dialog_id.in_(list(dialog_ids)),
-            messages.c.direction == "out",
-            messages.c.automated.is_(True),
-        )
-        .distinct()
-    )
-    return {int(r.dialog_id) for r in rows}
+    return {int(r.dialog_id) for r in tx.execute(_AUTO_REPLIED, {"ids": list(dialog_ids)})}
 
 
 def queue_auto_replies(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from structlog.testing import capture_logs
 
 from dialogs.dispatch import Dispatcher
@@ -21,7 +21,7 @@ from dialogs.tasks import Actor, TaskEdit, TaskEditor
 from storage import Database
 from storage import agents as agent_repo
 from storage.notify import EventRelay
-from storage.tables import tasks
+from storage.tables import agents, tasks
 from tests.builders import inbound
 from tests.conftest import DATA
 
@@ -295,3 +295,47 @@ async def test_timer_rounds_come_at_most_once_a_grain(desk: Desk) -> None:
     assert delay is not None and 0.5 < delay <= 1.0
     desk.dispatcher._timers_ran_at -= 1.0  # as if the grain had passed since
     assert desk.dispatcher.delay() == pytest.approx(0.01)
+
+
+async def test_routing_inserts_the_tasks_it_can_place_assigned(desk: Desk) -> None:
+    """With the dispatcher in the routing transaction, a batch's new tasks are planned in
+    queue order before they are inserted: those placed are inserted assigned, with their
+    explanation, and each task is announced once, in its final state."""
+    await desk.agent("alice")
+    routing = RoutingWorker(
+        desk.db, desk.relay, desk.rulebook, clock=desk.clock, dispatcher=desk.dispatcher
+    )
+    for i, text in enumerate(["one", "two", "urgent three"]):  # one batch: routed together
+        await desk.ingestor.ingest(inbound(f"m{i}", contact=f"c{i}", text=text))
+    engine = desk.db._sync_writer or desk.db.writer.sync_engine  # where routing writes
+    statements: list[str] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", capture)
+    with desk.bus.subscription() as events:
+        assert await routing.route_all() == 3
+        event.remove(engine, "before_cursor_execute", capture)
+        changed = []
+        while len(changed) < 3:
+            e = await asyncio.wait_for(events.get(), 10)
+            if e["type"] == "task_changed":
+                changed.append((e["task_id"], e["status"], e["assignee"]))
+    got = await desk.tasks()
+    # alice (capacity 2) takes the urgent task, then the oldest; "two" waits
+    assert [(status, who) for _, status, who, _ in got] == [
+        ("assigned", "alice"),
+        ("waiting", None),
+        ("assigned", "alice"),
+    ]
+    assert sorted(changed) == [(t, s, a) for t, s, a, _ in got]  # no "waiting" before "assigned"
+    assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE TASKS")]
+    async with desk.db.read() as tx:
+        explained = (
+            await tx.execute(select(tasks.c.assignment).where(tasks.c.id == got[2][0]))
+        ).scalar_one()
+        touched = (await tx.execute(select(agents.c.last_assigned_at))).scalar_one()
+    assert explained["reason"].startswith("least_loaded in support: alice")
+    assert [c["login"] for c in explained["candidates"]] == ["alice", "bob"]
+    assert touched == T0
