@@ -9,8 +9,9 @@ the messages and, on the live event stream (/api/v1/events), notes when each mes
 task is assigned. Reported per target: messages/s from the first post to the last
 assignment, and p50/p99 of post -> assigned. The ingest-only target is the same server
 with RELAYDESK_WORKERS=ingest, measured from post to acknowledgement. Server CPU ms/msg is
-the CPU time the server processes used during the load, per message: on a shared machine it
-varies far less than the rates do.
+the CPU time the server processes used from the first post to the last acknowledgement or
+assignment (not the read-back of assignment times after it), per message: on a shared
+machine it varies far less than the rates do.
 """
 
 from __future__ import annotations
@@ -51,8 +52,12 @@ rules:
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
 
-def run_load(urls: list[str], total: int, concurrency: int, run_id: str, wait: bool) -> None:
-    """The load process: post, and (when `wait`) follow assignments on the event stream."""
+def run_load(
+    urls: list[str], total: int, concurrency: int, run_id: str, wait: bool, pids: list[int]
+) -> None:
+    """The load process: post, and (when `wait`) follow assignments on the event stream.
+    Reads the servers' CPU time (`pids`) at the start and once the last message is
+    acknowledged or assigned, before it reads the assignment times back."""
     import aiohttp
     import uvloop
 
@@ -98,6 +103,7 @@ def run_load(urls: list[str], total: int, concurrency: int, run_id: str, wait: b
                     posted[dialog_id] = t0
                     acked[dialog_id] = time.time()
 
+            cpu_before = cpu_seconds(pids)
             start_at = time.time()
             await asyncio.gather(*(worker(w) for w in range(concurrency)))
             done = acked
@@ -105,6 +111,8 @@ def run_load(urls: list[str], total: int, concurrency: int, run_id: str, wait: b
                 # A slow reader may miss events: if the count stalls, the tasks say what is left.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(all_assigned.wait(), 60)
+            cpu = cpu_seconds(pids) - cpu_before
+            if wait:
                 done = await assigned_times(session, urls[0])
                 while len(done) < total:
                     await asyncio.sleep(0.5)  # only after missed events: poll what is stored
@@ -114,7 +122,12 @@ def run_load(urls: list[str], total: int, concurrency: int, run_id: str, wait: b
         elapsed = max(done.values()) - start_at
         latencies = sorted(done[d] - posted[d] for d in posted)
         q = statistics.quantiles(latencies, n=100)
-        return {"rate": total / elapsed, "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}
+        return {
+            "rate": total / elapsed,
+            "p50_ms": q[49] * 1000,
+            "p99_ms": q[98] * 1000,
+            "cpu_ms": cpu * 1000 / total,
+        }
 
     print(json.dumps(uvloop.run(main())), flush=True)
 
@@ -177,7 +190,6 @@ def measure(
     with relaydesk_servers(url, rules, {**env, **extra}, work, processes, pids) as urls:
         if not ingest_only:
             set_online(urls[0])
-        cpu_before = cpu_seconds(pids)
         cmd = [
             sys.executable,
             __file__,
@@ -187,14 +199,12 @@ def measure(
             str(args.concurrency),
             f"run{time.time_ns()}",
             "ack" if ingest_only else "assigned",
+            ",".join(map(str, pids)),
         ]
         done = subprocess.run(cmd, capture_output=True, text=True)
-        cpu = cpu_seconds(pids) - cpu_before
     if done.returncode != 0:
         raise RuntimeError(f"{label}: the load process failed:\n{done.stderr[-3000:]}")
-    figures = dict(json.loads(done.stdout.strip().splitlines()[-1]))
-    figures["cpu_ms"] = cpu * 1000 / args.messages
-    return label, figures
+    return label, dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def run_round(engines: list[str], args: argparse.Namespace, n: int) -> list[tuple[str, Any]]:
@@ -263,11 +273,18 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--rounds", type=int, default=1, help="median over interleaved rounds")
-    parser.add_argument("--load", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--load", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load:
-        urls, n, c, run_id, mode = args.load
-        run_load(urls.split(","), int(n), int(c), run_id, wait=mode == "assigned")
+        urls, n, c, run_id, mode, pids = args.load
+        run_load(
+            urls.split(","),
+            int(n),
+            int(c),
+            run_id,
+            mode == "assigned",
+            [int(p) for p in pids.split(",")],
+        )
         return
     print_table(run_all(args.engines.split(","), args), args)
 
