@@ -14,7 +14,7 @@ as the sum of those weights over the agent's open tasks (``RuleSet.weight(login,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from router.assign_pick import Live, pick_agent, why_not
@@ -129,6 +129,7 @@ class _Outcome:
     rotates: bool  # advances the round-robin pointer of ``via``
     considered: list[str]
     required: frozenset[str]
+    seen: dict[str, CandidateView] = field(default_factory=dict)  # by login, as judged
 
 
 class _Planner:
@@ -190,14 +191,17 @@ class _Planner:
         home = tiers[0][1]
         required = task.skills | home.skills
         considered: list[str] = []
+        seen: dict[str, CandidateView] = {}
         for depth, (need, spec) in enumerate(tiers):
             members = ruleset.teams.get(spec.team, ())
-            considered.extend(m for m in members if m not in considered)
-            eligible = [
-                live[login]
-                for login in members
-                if login in live and self.verdict(login, required, task.channel)[0] is None
-            ]
+            eligible = []
+            for login in members:
+                view = seen.get(login)
+                if view is None:
+                    considered.append(login)
+                    view = seen[login] = self.verdict(login, required, task.channel)[1]
+                if view.eligible:
+                    eligible.append(live[login])
             if not eligible:
                 continue
             sticky = task.sticky_login if home.sticky else None
@@ -210,20 +214,19 @@ class _Planner:
                     f"overflow from {home.name} to {spec.name} (waited {waited}, "
                     f"overflow after {format_duration(need)}): {how}"
                 )
-            return _Outcome(agent, how, spec, rotates, considered, required)
+            return _Outcome(agent, how, spec, rotates, considered, required, seen)
         teams = ", ".join(dict.fromkeys(spec.team for _, spec in tiers))
         reason = f"waits in queue {home.name}: no online agent of team {teams} can take it now"
-        return _Outcome(None, reason, None, False, considered, required)
+        return _Outcome(None, reason, None, False, considered, required, seen)
 
-    def views(self, outcome: _Outcome, task: WaitingTask) -> tuple[CandidateView, ...]:
-        required, channel = outcome.required, task.channel
-        return tuple(self.verdict(login, required, channel)[1] for login in outcome.considered)
+    def views(self, outcome: _Outcome) -> tuple[CandidateView, ...]:
+        """Every considered agent as the outcome judged it (before it is applied)."""
+        return tuple(outcome.seen[login] for login in outcome.considered)
 
     def apply(self, task: WaitingTask, outcome: _Outcome) -> None:
         agent = outcome.agent
         assert agent is not None and outcome.via is not None
-        agent.load += self.weight(agent.login, task.channel)
-        agent.last_assigned_at = self.now
+        agent.took(self.weight(agent.login, task.channel), self.now)
         if outcome.rotates:
             self.rr[outcome.via.name] = agent.login
 
@@ -262,7 +265,7 @@ def plan_assignments(
             if outcome.agent is None:
                 failed.add(signature)
                 continue
-            candidates = planner.views(outcome, task)
+            candidates = planner.views(outcome)
             planner.apply(task, outcome)
             assignments.append(Assignment(task.id, outcome.agent.login, outcome.reason, candidates))
     chosen = {a.task_id for a in assignments}
@@ -281,4 +284,4 @@ def explain_choice(
     planner = _Planner(ruleset, agents, now, rr_state or {})
     outcome = planner.outcome(task, _reached(ruleset, task, now))
     login = outcome.agent.login if outcome.agent else None
-    return Choice(task.id, login, outcome.reason, planner.views(outcome, task))
+    return Choice(task.id, login, outcome.reason, planner.views(outcome))

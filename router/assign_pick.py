@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
@@ -29,7 +30,7 @@ class _AgentLike(Protocol):
 class Live:
     """A mutable working copy of an AgentState while a plan is being made."""
 
-    __slots__ = ("capacity", "last_assigned_at", "load", "login", "online", "skills")
+    __slots__ = ("capacity", "last_assigned_at", "load", "login", "online", "rank", "skills")
 
     def __init__(
         self,
@@ -46,6 +47,13 @@ class Live:
         self.load = load
         self.skills = skills
         self.last_assigned_at = last_assigned_at
+        self.rank = _least_loaded_key(self)  # kept up to date by took()
+
+    def took(self, weight: float, now: datetime) -> None:
+        """This agent was given a task of ``weight`` at ``now``."""
+        self.load += weight
+        self.last_assigned_at = now
+        self.rank = _least_loaded_key(self)
 
     @classmethod
     def of(cls, agent: _AgentLike) -> Live:
@@ -83,10 +91,15 @@ def why_not(agent: Live | None, required: frozenset[str], weight: float) -> str 
     return None
 
 
+def _rank(agent: Live) -> tuple[float, bool, float, str]:
+    return agent.rank
+
+
 def _least_loaded_key(agent: Live) -> tuple[float, bool, float, str]:
+    """least_loaded's order: load share, then longest idle (never assigned first), then login."""
     last = agent.last_assigned_at
     return (
-        agent.load / agent.capacity,
+        agent.load / agent.capacity if agent.capacity > 0 else math.inf,  # 0: never eligible
         last is not None,
         last.timestamp() if last else 0.0,
         agent.login,
@@ -113,7 +126,7 @@ def pick_agent(
                 after = f"next after {rr_last}" if rr_last in members else "first in team order"
                 return by_login[login], f"round_robin in {queue.name}: {login} is {after}", True
         raise AssertionError("eligible agents must be team members")  # pragma: no cover
-    ranked = sorted(eligible, key=_least_loaded_key)
+    ranked = sorted(eligible, key=_rank)
     best = ranked[0]
     reason = (
         f"least_loaded in {queue.name}: {best.login} has the lowest load "
@@ -122,7 +135,7 @@ def pick_agent(
     if len(ranked) > 1:
         runner = ranked[1]
         if runner.load / runner.capacity == best.load / best.capacity:
-            if _least_loaded_key(runner)[1:3] != _least_loaded_key(best)[1:3]:
+            if runner.rank[1:3] != best.rank[1:3]:
                 reason += f"; tie with {runner.login} broken by least recently assigned"
             else:
                 reason += f"; tie with {runner.login} broken by login order"
