@@ -175,8 +175,9 @@ class RoutingWorker(WakeableWorker):
         ruleset: RuleSet,
         now: datetime,
     ) -> Routed:
-        """Decide and record the claimed messages, then assign the tasks made (when the
-        dispatcher takes them here); stages the events."""
+        """Decide and record the claimed messages; plan the new tasks with the waiting
+        ones (when the dispatcher takes part here) and insert them, assigned where the plan
+        placed them; stage the events."""
         done = Routed(now)
         if not claimed:
             return done
