@@ -18,7 +18,7 @@ from typing import Any
 
 import asyncpg
 import structlog
-from sqlalchemy import text
+from sqlalchemy import ARRAY, Text, bindparam, text
 from sqlalchemy.engine import make_url
 
 from storage.db import Database, SyncTx, WriteTx
@@ -30,7 +30,11 @@ _MAX_PAYLOAD = 7000  # PostgreSQL refuses NOTIFY payloads from 8000 bytes
 
 Deliver = Callable[[str], None]
 OnRemote = Callable[[str, bool], None]  # (payload, whether the sender runs the workers)
-_NOTIFY = text("SELECT pg_notify(:c, :p)")
+# One statement for a transaction's payloads, in order (the array's order: a function scan
+# yields its rows as given): a statement per payload was a round trip each.
+_NOTIFY = text("SELECT pg_notify(:c, p) FROM unnest(CAST(:ps AS text[])) AS p").bindparams(
+    bindparam("ps", type_=ARRAY(Text()))
+)
 
 
 def _checked(payloads: Sequence[str]) -> Sequence[str]:
@@ -67,15 +71,16 @@ class EventRelay:
 
     async def stage(self, tx: WriteTx, payloads: Sequence[str]) -> None:
         """Queue payloads in `tx`; PostgreSQL sends them if and when it commits."""
-        if self.shared:
-            for payload in _checked(payloads):
-                await tx.execute(_NOTIFY, {"c": CHANNEL, "p": self._origin + payload})
+        if self.shared and payloads:
+            await tx.execute(_NOTIFY, self._params(payloads))
 
     def stage_sync(self, tx: SyncTx, payloads: Sequence[str]) -> None:
         """`stage` for transactions run with Database.run_write."""
-        if self.shared:
-            for payload in _checked(payloads):
-                tx.execute(_NOTIFY, {"c": CHANNEL, "p": self._origin + payload})
+        if self.shared and payloads:
+            tx.execute(_NOTIFY, self._params(payloads))
+
+    def _params(self, payloads: Sequence[str]) -> dict[str, Any]:
+        return {"c": CHANNEL, "ps": [self._origin + p for p in _checked(payloads)]}
 
     def committed(self, payloads: Sequence[str]) -> None:
         """Call after the staging transaction committed."""
