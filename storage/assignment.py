@@ -18,7 +18,7 @@ from sqlalchemy import and_, bindparam, case, func, or_, select, text, update
 
 from storage.db import SyncTx
 from storage.queries import OPEN_TASK
-from storage.sql import insert_or_ignore
+from storage.sql import PerDialect, in_list, insert_or_ignore
 from storage.tables import agents, channel_cursors, dialogs, tasks
 from storage.types import UTCDateTime
 
@@ -96,7 +96,7 @@ def try_lock_dispatch(tx: SyncTx) -> bool:
 
 
 # The statements a dispatch runs every round, built once (building one costs more than
-# running it); lists go in as expanding parameters.
+# running it); lists are one parameter (storage.sql.in_list).
 _WAITING = (
     select(
         tasks.c.id,
@@ -211,14 +211,16 @@ def apply_assignments(
     done = _assign_waiting(tx, rows, now) if rows else []
     logins = {t.assignee for t in done if t.assignee is not None} | set(also_assigned)
     if logins:
-        tx.execute(_TOUCH_AGENTS, {"logins": list(logins), "now": now})
+        tx.execute(_TOUCH_AGENTS.of(tx), {"logins": list(logins), "now": now})
     return done
 
 
-_TOUCH_AGENTS = (
-    update(agents)
-    .where(agents.c.login.in_(bindparam("logins", expanding=True)))
-    .values(last_assigned_at=bindparam("now", type_=UTCDateTime))
+_TOUCH_AGENTS = PerDialect(
+    lambda d: (
+        update(agents)
+        .where(in_list(d, agents.c.login, "logins"))
+        .values(last_assigned_at=bindparam("now", type_=UTCDateTime))
+    )
 )
 _ASSIGN_WAITING = (
     update(tasks)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from storage.db import SyncTx
 from storage.queries import OPEN_TASK
+from storage.sql import PerDialect, in_list
 from storage.tables import contacts, decisions, dialogs, messages, outbox, tasks
 from storage.types import UTCDateTime
 
@@ -67,56 +68,65 @@ def unrouted_messages(
     return text(f"SELECT {columns} FROM messages{hint} {where}{order}")  # noqa: S608 (literals)
 
 
-# Statements built once: building a SELECT of this size (and its cache key) costs several
-# times what running it costs, per batch. Lists go in as expanding parameters.
-_LOCK_DIALOGS = (
-    select(dialogs.c.id, dialogs.c.tags, dialogs.c.priority)
-    .where(dialogs.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(dialogs.c.id)
-)
-_LOCKING = {  # dialect is PostgreSQL -> skip_locked -> statement
-    False: {False: _LOCK_DIALOGS, True: _LOCK_DIALOGS},
-    True: {
-        False: _LOCK_DIALOGS.with_for_update(),
-        True: _LOCK_DIALOGS.with_for_update(skip_locked=True),
-    },
+# Statements built once per dialect (storage.sql.PerDialect): building a SELECT of this
+# size, and its cache key, costs several times what running it costs, per batch.
+def _lock_dialogs(dialect: str, skip_locked: bool) -> Any:
+    stmt = (
+        select(dialogs.c.id, dialogs.c.tags, dialogs.c.priority)
+        .where(in_list(dialect, dialogs.c.id, "ids"))
+        .order_by(dialogs.c.id)
+    )
+    return stmt if dialect == "sqlite" else stmt.with_for_update(skip_locked=skip_locked)
+
+
+_LOCK_DIALOGS = {
+    False: PerDialect(lambda d: _lock_dialogs(d, skip_locked=False)),
+    True: PerDialect(lambda d: _lock_dialogs(d, skip_locked=True)),
 }
-_EARLIER = aliased(messages)
-_CLAIMED = (
-    select(
-        messages.c.id,
-        messages.c.dialog_id,
-        messages.c.channel,
-        messages.c.kind,
-        messages.c.text,
-        messages.c.automated,
-        ~exists()
-        .where(
-            and_(
-                _EARLIER.c.dialog_id == messages.c.dialog_id,
-                _EARLIER.c.direction == "in",
-                _EARLIER.c.id < messages.c.id,
+
+
+def _claimed(dialect: str) -> Any:
+    earlier = aliased(messages)
+    return (
+        select(
+            messages.c.id,
+            messages.c.dialog_id,
+            messages.c.channel,
+            messages.c.kind,
+            messages.c.text,
+            messages.c.automated,
+            ~exists()
+            .where(
+                and_(
+                    earlier.c.dialog_id == messages.c.dialog_id,
+                    earlier.c.direction == "in",
+                    earlier.c.id < messages.c.id,
+                )
             )
+            .label("is_first"),
+            contacts.c.id.label("contact_id"),
+            contacts.c.name,
+            contacts.c.tags,
+            contacts.c.attrs,
         )
-        .label("is_first"),
-        contacts.c.id.label("contact_id"),
-        contacts.c.name,
-        contacts.c.tags,
-        contacts.c.attrs,
+        .join(dialogs, dialogs.c.id == messages.c.dialog_id)
+        .join(contacts, contacts.c.id == dialogs.c.contact_id)
+        .where(  # by primary key; routed_at again: another process may have routed them since
+            in_list(dialect, messages.c.id, "ids"),
+            messages.c.routed_at.is_(None),
+        )
+        .order_by(messages.c.id)
     )
-    .join(dialogs, dialogs.c.id == messages.c.dialog_id)
-    .join(contacts, contacts.c.id == dialogs.c.contact_id)
-    .where(  # by primary key; routed_at again: another process may have routed them since
-        messages.c.id.in_(bindparam("ids", expanding=True)),
-        messages.c.routed_at.is_(None),
-    )
-    .order_by(messages.c.id)
-)
+
+
+_CLAIMED = PerDialect(_claimed)
 # status is checked in Python: in SQL, SQLite would search by it instead of by dialog
-_TASKS_OF_DIALOGS = (
-    select(tasks.c.id, tasks.c.dialog_id, tasks.c.queue, tasks.c.status)
-    .where(tasks.c.dialog_id.in_(bindparam("ids", expanding=True)))
-    .order_by(tasks.c.id)
+_TASKS_OF_DIALOGS = PerDialect(
+    lambda d: (
+        select(tasks.c.id, tasks.c.dialog_id, tasks.c.queue, tasks.c.status)
+        .where(in_list(d, tasks.c.dialog_id, "ids"))
+        .order_by(tasks.c.id)
+    )
 )
 
 
@@ -134,12 +144,13 @@ def claim_unrouted(
     pending = tx.execute(query, {"limit": limit}).all()
     if not pending:
         return [], {}
-    locking = _LOCKING[tx.dialect.name != "sqlite"][skip_locked]
-    locked = tx.execute(locking, {"ids": list({r.dialog_id for r in pending})})
+    locked = tx.execute(
+        _LOCK_DIALOGS[skip_locked].of(tx), {"ids": list({r.dialog_id for r in pending})}
+    )
     states = {r.id: DialogState(r.id, list(r.tags or []), r.priority) for r in locked}
     if not states:
         return [], {}
-    rows = tx.execute(_CLAIMED, {"ids": [r.id for r in pending if r.dialog_id in states]})
+    rows = tx.execute(_CLAIMED.of(tx), {"ids": [r.id for r in pending if r.dialog_id in states]})
     claimed = [
         UnroutedMessage(
             id=r.id,
@@ -156,7 +167,7 @@ def claim_unrouted(
         )
         for r in rows
     ]
-    for t in tx.execute(_TASKS_OF_DIALOGS, {"ids": list(states)}):
+    for t in tx.execute(_TASKS_OF_DIALOGS.of(tx), {"ids": list(states)}):
         if t.status in OPEN_TASK:
             states[t.dialog_id].open_tasks.setdefault(t.queue, t.id)
     return claimed, states
@@ -204,10 +215,12 @@ def bump_tasks(tx: SyncTx, bumps: dict[int, str | None], now: datetime) -> None:
         tx.execute(update(tasks).where(tasks.c.id.in_(touched)).values(updated_at=now))
 
 
-_MARK_ROUTED = (
-    update(messages)
-    .where(messages.c.id.in_(bindparam("ids", expanding=True)))
-    .values(routed_at=bindparam("now", type_=UTCDateTime))
+_MARK_ROUTED = PerDialect(
+    lambda d: (
+        update(messages)
+        .where(in_list(d, messages.c.id, "ids"))
+        .values(routed_at=bindparam("now", type_=UTCDateTime))
+    )
 )
 _SET_DIALOG_TAGS = (
     update(dialogs)
@@ -219,7 +232,7 @@ _SET_DIALOG_TAGS = (
 def finish_routing(
     tx: SyncTx, message_ids: Sequence[int], dialog_states: Sequence[DialogState], now: datetime
 ) -> None:
-    tx.execute(_MARK_ROUTED, {"ids": list(message_ids), "now": now})
+    tx.execute(_MARK_ROUTED.of(tx), {"ids": list(message_ids), "now": now})
     changed = [
         {"dialog_id": d.id, "new_tags": d.tags, "new_priority": d.priority}
         for d in dialog_states
@@ -229,20 +242,22 @@ def finish_routing(
         tx.execute(_SET_DIALOG_TAGS, changed)
 
 
-_AUTO_REPLIED = (
-    select(messages.c.dialog_id)
-    .where(
-        messages.c.dialog_id.in_(bindparam("ids", expanding=True)),
-        messages.c.direction == "out",
-        messages.c.automated.is_(True),
+_AUTO_REPLIED = PerDialect(
+    lambda d: (
+        select(messages.c.dialog_id)
+        .where(
+            in_list(d, messages.c.dialog_id, "ids"),
+            messages.c.direction == "out",
+            messages.c.automated.is_(True),
+        )
+        .distinct()
     )
-    .distinct()
 )
 
 
 def auto_replied_dialogs(tx: SyncTx, dialog_ids: Sequence[int]) -> set[int]:
     """Dialogs that already got their one automatic reply."""
-    return {int(r.dialog_id) for r in tx.execute(_AUTO_REPLIED, {"ids": list(dialog_ids)})}
+    return {int(r.dialog_id) for r in tx.execute(_AUTO_REPLIED.of(tx), {"ids": list(dialog_ids)})}
 
 
 def queue_auto_replies(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import ARRAY, BigInteger, ColumnElement, Integer, Table, Text, any_, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -37,3 +37,35 @@ def group_pairs(pairs: Iterable[tuple[Any, Any]]) -> dict[Any, list[Any]]:
     for a, b in pairs:
         grouped.setdefault(a, []).append(b)
     return grouped
+
+
+def in_list(dialect: str, column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """`column` matched against the list given as parameter `name`.
+
+    On PostgreSQL, `column = ANY(:name)`: one statement text for every list length, so
+    asyncpg prepares it once per connection instead of once per length (an expanding IN
+    renders `IN ($1, …, $n)`). On SQLite, an expanding IN, which its planner searches by
+    index.
+    """
+    if dialect == "sqlite":
+        return column.in_(bindparam(name, expanding=True))
+    element = BigInteger() if isinstance(column.type, Integer) else Text()
+    return column == any_(bindparam(name, type_=ARRAY(element)))
+
+
+class PerDialect:
+    """A statement built once per dialect (`build(dialect_name)`), for statements run on
+    every batch: building one, and its cache key, costs more than running it."""
+
+    __slots__ = ("_build", "_built")
+
+    def __init__(self, build: Callable[[str], Any]) -> None:
+        self._build = build
+        self._built: dict[str, Any] = {}
+
+    def of(self, conn: AnyConnection) -> Any:
+        name = conn.dialect.name
+        stmt = self._built.get(name)
+        if stmt is None:
+            stmt = self._built[name] = self._build(name)
+        return stmt
