@@ -18,7 +18,7 @@ from sqlalchemy import and_, bindparam, case, func, or_, select, text, update
 
 from storage.db import SyncTx
 from storage.queries import OPEN_TASK
-from storage.sql import PerDialect, in_list, insert_or_ignore
+from storage.sql import insert_or_ignore, stamp_listed
 from storage.tables import agents, channel_cursors, dialogs, tasks
 from storage.types import UTCDateTime
 
@@ -215,13 +215,7 @@ def apply_assignments(
     return done
 
 
-_TOUCH_AGENTS = PerDialect(
-    lambda d: (
-        update(agents)
-        .where(in_list(d, agents.c.login, "logins"))
-        .values(last_assigned_at=bindparam("now", type_=UTCDateTime))
-    )
-)
+_TOUCH_AGENTS = stamp_listed(agents, "login", "last_assigned_at", "logins")
 _ASSIGN_WAITING = (
     update(tasks)
     .where(tasks.c.id == bindparam("task_id"), tasks.c.status == "waiting")

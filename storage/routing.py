@@ -12,9 +12,8 @@ from sqlalchemy.orm import aliased
 
 from storage.db import SyncTx
 from storage.queries import OPEN_TASK
-from storage.sql import PerDialect, in_list
+from storage.sql import PerDialect, in_list, stamp_listed
 from storage.tables import contacts, decisions, dialogs, messages, outbox, tasks
-from storage.types import UTCDateTime
 
 
 @dataclass(slots=True)
@@ -215,13 +214,7 @@ def bump_tasks(tx: SyncTx, bumps: dict[int, str | None], now: datetime) -> None:
         tx.execute(update(tasks).where(tasks.c.id.in_(touched)).values(updated_at=now))
 
 
-_MARK_ROUTED = PerDialect(
-    lambda d: (
-        update(messages)
-        .where(in_list(d, messages.c.id, "ids"))
-        .values(routed_at=bindparam("now", type_=UTCDateTime))
-    )
-)
+_MARK_ROUTED = stamp_listed(messages, "id", "routed_at", "ids")
 _SET_DIALOG_TAGS = (
     update(dialogs)
     .where(dialogs.c.id == bindparam("dialog_id"))

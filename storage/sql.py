@@ -5,10 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, ColumnElement, Integer, Table, Text, any_, bindparam
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.types import UTCDateTime
 
 AnyConnection = Connection | AsyncConnection
 
@@ -69,3 +81,14 @@ class PerDialect:
         if stmt is None:
             stmt = self._built[name] = self._build(name)
         return stmt
+
+
+def stamp_listed(table: Table, key: str, column: str, name: str) -> PerDialect:
+    """UPDATE `table` SET `column` = :now WHERE `key` is in the list given as `name`."""
+    return PerDialect(
+        lambda d: (
+            update(table)
+            .where(in_list(d, table.c[key], name))
+            .values({column: bindparam("now", type_=UTCDateTime)})
+        )
+    )
