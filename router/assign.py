@@ -146,9 +146,7 @@ class _Planner:
         self.live = {a.login: Live.of(a) for a in agents}
         # An agent's verdict for a task depends on its load (the only thing a plan changes)
         # and the task's skills and weight: consecutive tasks mostly meet unchanged agents.
-        self._verdicts: dict[
-            tuple[str, float, frozenset[str], float], tuple[str | None, CandidateView]
-        ] = {}
+        self._verdicts: dict[tuple[str, float, frozenset[str], float], CandidateView] = {}
         self._weights: dict[tuple[str, str | None], float] = {}
 
     def weight(self, login: str, channel: str | None) -> float:
@@ -158,15 +156,14 @@ class _Planner:
             weight = self._weights[key] = self.ruleset.weight(login, channel)
         return weight
 
-    def verdict(
-        self, login: str, required: frozenset[str], channel: str | None
-    ) -> tuple[str | None, CandidateView]:
-        """Why ``login`` cannot take the task (None: it can), and how it looked."""
+    def verdict(self, login: str, required: frozenset[str], channel: str | None) -> CandidateView:
+        """How ``login`` looks to a task needing ``required`` on ``channel``: eligible, or
+        why not."""
         agent = self.live.get(login)
         weight = self.weight(login, channel)
         key = (login, agent.load if agent is not None else -1.0, required, weight)
-        known = self._verdicts.get(key)
-        if known is None:
+        view = self._verdicts.get(key)
+        if view is None:
             reason = why_not(agent, required, weight)
             if agent is None:
                 view = CandidateView(login, False, reason, 0.0, 0, False, frozenset())
@@ -180,8 +177,8 @@ class _Planner:
                     agent.online,
                     agent.skills,
                 )
-            known = self._verdicts[key] = (reason, view)
-        return known
+            self._verdicts[key] = view
+        return view
 
     def outcome(self, task: WaitingTask, tiers: list[tuple[timedelta, QueueSpec]]) -> _Outcome:
         ruleset, live = self.ruleset, self.live
@@ -199,7 +196,7 @@ class _Planner:
                 view = seen.get(login)
                 if view is None:
                     considered.append(login)
-                    view = seen[login] = self.verdict(login, required, task.channel)[1]
+                    view = seen[login] = self.verdict(login, required, task.channel)
                 if view.eligible:
                     eligible.append(live[login])
             if not eligible:

@@ -8,7 +8,7 @@ pass starts at its first other condition.
 
 A remaining rule whose first condition looks for text (`text.contains`, or a regex with
 required literals) or for a contact tag is also indexed under those strings: a message that
-has none of them fails that rule at that condition, so `Gates.steps` hands `decide` only the
+has none of them fails that rule at that condition, so `Gates.open_steps` hands `decide` only the
 rules whose first condition can pass, plus the rules it cannot judge ahead. Neither the text
 nor the contact's tags change while the rules run, which keeps this exact.
 
