@@ -339,3 +339,55 @@ async def test_routing_inserts_the_tasks_it_can_place_assigned(desk: Desk) -> No
     assert explained["reason"].startswith("least_loaded in support: alice")
     assert [c["login"] for c in explained["candidates"]] == ["alice", "bob"]
     assert touched == T0
+
+
+STICKY_RULES = """\
+version: 1
+agents: {alice: {capacity: 5}, bob: {capacity: 5}}
+teams: {support: [alice, bob]}
+queues: {support: {team: support, strategy: least_loaded, sticky: true}}
+rules:
+  - name: everything
+    then: {task: {queue: support}}
+"""
+
+
+async def test_a_returning_contacts_new_task_goes_to_their_last_agent(
+    db: Database, tmp_path: Path
+) -> None:
+    """In a sticky queue, a new task planned in the routing transaction goes to the agent the
+    contact had last, where least_loaded alone would pick another agent."""
+    rules = tmp_path / "sticky.yaml"
+    rules.write_text(STICKY_RULES, encoding="utf-8")
+    desk = await make_desk(db, tmp_path, rules)
+    routing = RoutingWorker(
+        desk.db, desk.relay, desk.rulebook, clock=desk.clock, dispatcher=desk.dispatcher
+    )
+    editor = TaskEditor(desk.db, desk.relay, desk.rulebook, clock=desk.clock)
+    try:
+        await desk.agent("alice")
+        await desk.agent("bob")
+
+        async def post(external_id: str, contact: str) -> None:
+            await desk.ingestor.ingest(inbound(external_id, contact=contact))
+            await routing.route_all()
+            desk.clock.now += timedelta(minutes=1)
+
+        await post("m1", "c1")  # both idle: alice, by login order
+        await post("m2", "c2")  # bob, the less loaded
+        await post("m3", "c3")  # loads 1 and 1: alice, assigned longer ago
+        [(first, _, who1, _), (_, _, who2, _), (_, _, who3, _)] = await desk.tasks()
+        assert (who1, who2, who3) == ("alice", "bob", "alice")
+        await editor.edit_task(first, TaskEdit(status="done"), Actor("alice", "agent"))
+        # loads 1 and 1 again, and bob was assigned longer ago: least_loaded alone picks bob
+        await post("m4", "c1")  # c1 again, in the same dialog: a new task
+        tasks_now = await desk.tasks()
+        assert tasks_now[-1][1:3] == ("assigned", "alice")
+        async with db.read() as tx:
+            explained = (
+                await tx.execute(select(tasks.c.assignment).where(tasks.c.id == tasks_now[-1][0]))
+            ).scalar_one()
+        assert explained["reason"].startswith("sticky: alice served this contact last")
+    finally:
+        await desk.ingestor.stop()
+        await desk.relay.stop()
