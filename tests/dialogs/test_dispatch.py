@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from structlog.testing import capture_logs
 
 from dialogs.dispatch import Dispatcher
@@ -24,6 +24,7 @@ from storage.notify import EventRelay
 from storage.tables import agents, tasks
 from tests.builders import inbound
 from tests.conftest import DATA
+from tests.statements import statements
 
 ASSIGN_RULES = DATA / "rules" / "assign.yaml"
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -308,15 +309,9 @@ async def test_routing_inserts_the_tasks_it_can_place_assigned(desk: Desk) -> No
     for i, text in enumerate(["one", "two", "urgent three"]):  # one batch: routed together
         await desk.ingestor.ingest(inbound(f"m{i}", contact=f"c{i}", text=text))
     engine = desk.db._sync_writer or desk.db.writer.sync_engine  # where routing writes
-    statements: list[str] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", capture)
     with desk.bus.subscription() as events:
-        assert await routing.route_all() == 3
-        event.remove(engine, "before_cursor_execute", capture)
+        with statements(engine, "UPDATE TASKS") as task_updates:
+            assert await routing.route_all() == 3
         changed = []
         while len(changed) < 3:
             e = await asyncio.wait_for(events.get(), 10)
@@ -330,7 +325,7 @@ async def test_routing_inserts_the_tasks_it_can_place_assigned(desk: Desk) -> No
         ("assigned", "alice"),
     ]
     assert sorted(changed) == [(t, s, a) for t, s, a, _ in got]  # no "waiting" before "assigned"
-    assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE TASKS")]
+    assert task_updates == []
     async with desk.db.read() as tx:
         explained = (
             await tx.execute(select(tasks.c.assignment).where(tasks.c.id == got[2][0]))

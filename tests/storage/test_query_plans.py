@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, insert, update
+from sqlalchemy import Engine, create_engine, insert, update
 
 from dialogs.dispatch import Dispatcher
 from dialogs.model import ChannelKind
@@ -20,6 +20,7 @@ from storage.notify import EventRelay
 from storage.tables import agents, contacts, dialogs, messages, tasks
 from tests.builders import inbound
 from tests.conftest import BASIC_RULES
+from tests.statements import statements
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -46,16 +47,8 @@ def test_store_batch_selects_search_indexes(tmp_path: Path, sqlite_template: Pat
     ]
     with engine.begin() as conn:
         store_inbound_batch(conn, batch[:4], now=NOW, reopen_window=timedelta(days=1))
-    seen: list[tuple[str, Any]] = []
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append((statement, parameters))
-
-    with engine.begin() as conn:
+    with statements(engine, "SELECT") as seen, engine.begin() as conn:
         store_inbound_batch(conn, batch, now=NOW, reopen_window=timedelta(days=1))
-    event.remove(engine, "before_cursor_execute", capture)
     assert len(seen) >= 3  # duplicates, identities, dialogs at least
     assert_no_scans(engine, seen, r"SCAN (messages|contact|dialogs|tasks)")
     engine.dispose()
@@ -82,22 +75,14 @@ def test_dispatch_round_reads_open_tasks_by_index(tmp_path: Path, sqlite_templat
                 for status in ["done"] * 50 + ["waiting"] * 2
             ],
         )
-    seen: list[tuple[str, Any]] = []
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append((statement, parameters))
-
     dispatcher = Dispatcher(
         Database(f"sqlite+aiosqlite:///{path}"),
         EventRelay(Database(f"sqlite+aiosqlite:///{path}"), lambda _: None),
         Rulebook.from_file(BASIC_RULES),
         clock=lambda: NOW,
     )
-    with engine.begin() as conn:
+    with statements(engine, "SELECT") as seen, engine.begin() as conn:
         _, _, assigned, _, _ = dispatcher._dispatch_sync(conn, dispatcher._rulebook.current, NOW)
-    event.remove(engine, "before_cursor_execute", capture)
     assert [t.assignee for t in assigned] == ["alice", "alice"]
     assert len(seen) >= 5  # awaiting reply, loads, waiting, rotation, due times at least
     assert_no_scans(engine, seen, r"SCAN (messages|dialogs|tasks)\b")
@@ -132,13 +117,6 @@ def test_routing_batch_reads_by_index(tmp_path: Path, sqlite_template: Path) -> 
     rulebook = Rulebook.from_file(BASIC_RULES)
     dispatcher = Dispatcher(db, relay, rulebook, clock=lambda: NOW)
     routing = RoutingWorker(db, relay, rulebook, clock=lambda: NOW, dispatcher=dispatcher)
-    seen: list[tuple[str, Any]] = []
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append((statement, parameters))
-
     with engine.begin() as conn:
         store_inbound_batch(
             conn,
@@ -146,10 +124,8 @@ def test_routing_batch_reads_by_index(tmp_path: Path, sqlite_template: Path) -> 
             now=NOW,
             reopen_window=timedelta(days=1),
         )
-    seen.clear()
-    with engine.begin() as conn:
+    with statements(engine, "SELECT") as seen, engine.begin() as conn:
         done = routing._route_batch_sync(conn, rulebook.current, NOW, False)
-    event.remove(engine, "before_cursor_execute", capture)
     assert done.routed == 50 and len(done.assigned or []) == 3  # capacity
     assert len(seen) >= 6  # unrouted, dialogs, messages, open tasks, auto-replies, loads at least
     assert_no_scans(engine, seen, r"SCAN (messages|dialogs|tasks)\b(?! USING INDEX ix_messages_unrouted)")
