@@ -91,14 +91,16 @@ class _Context:
 
 
 def _render(template: Template, ctx: _Context) -> str:
+    """The template over this message's values; only the fields it uses are worked out (a
+    title is often plain text)."""
+    fields = template.fields
+    if not fields:
+        return template.render({})
     facts = ctx.facts
-    values = {
-        "channel": facts.channel,
-        "contact_name": facts.contact_name,
-        "text": one_line(facts.text) or f"({facts.kind})",
-        "kind": facts.kind,
-    }
-    if "language" in template.fields:
+    values = {"channel": facts.channel, "contact_name": facts.contact_name, "kind": facts.kind}
+    if "text" in fields:
+        values["text"] = one_line(facts.text) or f"({facts.kind})"
+    if "language" in fields:
         values["language"] = ctx.language or "unknown"
     return template.render(values)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 TEMPLATE_FIELDS: Mapping[str, str] = {
     "channel": "channel kind: email, telegram, whatsapp, widget or api",
@@ -27,10 +27,11 @@ class Template:
 
     source: str
     parts: tuple[tuple[str, str | None, str], ...]
+    fields: frozenset[str] = field(init=False)  # the fields it uses, worked out once
 
-    @property
-    def fields(self) -> frozenset[str]:
-        return frozenset(name for _, name, _ in self.parts if name is not None)
+    def __post_init__(self) -> None:
+        names = frozenset(name for _, name, _ in self.parts if name is not None)
+        object.__setattr__(self, "fields", names)
 
     def render(self, values: Mapping[str, str]) -> str:
         out = []
