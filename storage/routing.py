@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from storage.db import SyncTx
 from storage.queries import OPEN_TASK
-from storage.sql import PerDialect, in_list, stamp_listed
+from storage.sql import PerDialect, for_update, in_list, stamp_listed
 from storage.tables import contacts, decisions, dialogs, messages, outbox, tasks
 
 
@@ -75,7 +75,7 @@ def _lock_dialogs(dialect: str, skip_locked: bool) -> Any:
         .where(in_list(dialect, dialogs.c.id, "ids"))
         .order_by(dialogs.c.id)
     )
-    return stmt if dialect == "sqlite" else stmt.with_for_update(skip_locked=skip_locked)
+    return for_update(dialect, stmt, skip_locked=skip_locked)
 
 
 _LOCK_DIALOGS = {

@@ -31,9 +31,10 @@ def insert_or_ignore(conn: AnyConnection, table: Table) -> Any:
     return module.insert(table).on_conflict_do_nothing()
 
 
-def for_update(conn: AnyConnection, stmt: Any, *, skip_locked: bool = False) -> Any:
-    """Row locks on PostgreSQL; SQLite's single writer already serialises (BEGIN IMMEDIATE)."""
-    if conn.dialect.name == "sqlite":
+def for_update(conn: AnyConnection | str, stmt: Any, *, skip_locked: bool = False) -> Any:
+    """Row locks on PostgreSQL; SQLite's single writer already serialises (BEGIN IMMEDIATE).
+    `conn` may be a dialect's name, for a statement built once per dialect (PerDialect)."""
+    if (conn if isinstance(conn, str) else conn.dialect.name) == "sqlite":
         return stmt
     return stmt.with_for_update(skip_locked=skip_locked)
 
