@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
+    JSON,
     BigInteger,
     ColumnElement,
     Integer,
@@ -14,6 +15,8 @@ from sqlalchemy import (
     Text,
     any_,
     bindparam,
+    func,
+    select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -57,11 +60,13 @@ def in_list(dialect: str, column: ColumnElement[Any], name: str) -> ColumnElemen
 
     On PostgreSQL, `column = ANY(:name)`: one statement text for every list length, so
     asyncpg prepares it once per connection instead of once per length (an expanding IN
-    renders `IN ($1, …, $n)`). On SQLite, an expanding IN, which its planner searches by
-    index.
+    renders `IN ($1, …, $n)`). On SQLite, `column IN (SELECT value FROM json_each(:name))`:
+    also one text for every length, and searched by index like an IN list, where an
+    expanding IN costs SQLAlchemy ~40 us per statement to render (measured, 50 ids).
     """
     if dialect == "sqlite":
-        return column.in_(bindparam(name, expanding=True))
+        listed = func.json_each(bindparam(name, type_=JSON)).table_valued("value")
+        return column.in_(select(listed.c.value))
     element = BigInteger() if isinstance(column.type, Integer) else Text()
     return column == any_(bindparam(name, type_=ARRAY(element)))
 
