@@ -40,6 +40,10 @@ class GroupCommitter(Generic[T, R]):
         await self._queue.put((item, future))
         return await future
 
+    async def quiet(self) -> None:
+        """Return once nothing is queued or being committed."""
+        await self._queue.join()
+
     def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self._run(), name=f"group-commit-{n}") for n in range(self._workers)

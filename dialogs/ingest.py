@@ -70,6 +70,10 @@ class Ingestor:
     async def stop(self) -> None:
         await self._committer.stop()
 
+    async def quiet(self) -> None:
+        """Return once no message is waiting for its commit or being committed."""
+        await self._committer.quiet()
+
     async def apply_edit(self, edit: InboundEdit) -> EditOutcome:
         """Change a stored inbound message's text in place (the inbox hears `message_edited`);
         an edit older than the stored text is stale, one of an unknown message is missing."""

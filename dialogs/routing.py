@@ -15,7 +15,8 @@ the dispatch lock; on SQLite it gained nothing beyond noise.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -63,6 +64,7 @@ class Routed:
     routed: int = 0
     created: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     replies: list[tuple[int, int]] = field(default_factory=list)  # (message_id, dialog_id)
+    more: bool = False  # the batch was full: more may be waiting
     payloads: list[str] = field(default_factory=list)
     assigned: list[TaskRef] | None = None  # None: no assignment pass ran in the transaction
 
@@ -83,6 +85,11 @@ class RoutingWorker(WakeableWorker):
 
     name = "routing"
     coalesce = 0.005  # measured: fewer, larger batches under load; +5 ms at most per message
+    # With `ingest_quiet`, a run first lets the ingest commits in flight land, for at most
+    # this long: on a busy desk one batch then routes what several commits stored. Measured
+    # on SQLite (bench/pipeline.py, 50 connections): batches of 49 and 1 in turn became
+    # batches of 50-86; ingest -> assigned 18% faster, server CPU 15% lower per message.
+    defer = 0.02
 
     def __init__(
         self,
@@ -95,6 +102,7 @@ class RoutingWorker(WakeableWorker):
         outbound_channels: frozenset[str] = frozenset(),
         on_outbound: Callable[[], None] = lambda: None,
         batch_size: int = 200,
+        ingest_quiet: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__()
         self._db = db
@@ -106,9 +114,18 @@ class RoutingWorker(WakeableWorker):
         self._outbound_channels = outbound_channels
         self._on_outbound = on_outbound
         self._batch_size = batch_size
+        self._ingest_quiet = ingest_quiet  # returns once no ingest commit is in flight
 
     async def work(self) -> None:
-        await self.route_all()
+        """Route batch after batch while they come full. What is stored after a batch that
+        took everything wakes the worker again, so it is routed in the next run, together
+        with whatever else arrives meanwhile, not in a batch of its own."""
+        if self._ingest_quiet is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.defer):
+                    await self._ingest_quiet()
+        while (await self._route_batch(wait_for_locked=True)).more:
+            pass
 
     async def route_all(self) -> int:
         """Route everything stored so far, in the caller's task; returns how many it routed.
@@ -123,21 +140,22 @@ class RoutingWorker(WakeableWorker):
 
     async def route_batch(self, *, wait_for_locked: bool = False) -> int:
         """Route one batch; returns how many messages it routed (0: nothing left)."""
+        return (await self._route_batch(wait_for_locked)).routed
+
+    async def _route_batch(self, wait_for_locked: bool) -> Routed:
         for attempt in range(5):
             try:
-                return await self._route_batch_once(wait_for_locked)
+                done = await self._db.run_write(
+                    self._route_batch_sync, self._rulebook.current, self._clock(), wait_for_locked
+                )
             except Exception as exc:
                 if not is_retryable(exc) or attempt == 4:
                     raise
                 await asyncio.sleep(0.01 * 2**attempt)
-        return 0
-
-    async def _route_batch_once(self, wait_for_locked: bool) -> int:
-        done = await self._db.run_write(
-            self._route_batch_sync, self._rulebook.current, self._clock(), wait_for_locked
-        )
-        self.committed(done)
-        return done.routed
+            else:
+                self.committed(done)
+                return done
+        raise AssertionError("unreachable")
 
     def committed(self, done: Routed) -> None:
         """The transaction that routed committed: publish, count, log, and hand on what
@@ -164,8 +182,10 @@ class RoutingWorker(WakeableWorker):
         self, tx: SyncTx, ruleset: RuleSet, now: datetime, wait_for_locked: bool
     ) -> Routed:
         """Claim, decide, record and assign one batch in `tx`."""
-        claimed, states = claim_unrouted(tx, self._batch_size, skip_locked=not wait_for_locked)
-        return self._route(tx, claimed, states, ruleset, now)
+        claim = claim_unrouted(tx, self._batch_size, skip_locked=not wait_for_locked)
+        done = self._route(tx, claim.messages, claim.dialogs, ruleset, now)
+        done.more = claim.full
+        return done
 
     def _route(
         self,

@@ -198,6 +198,9 @@ def create_app(
             dispatcher=dispatcher,
             outbound_channels=frozenset(channels),
             on_outbound=lambda: sender.wake() if sender is not None else None,
+            # SQLite has one writer: routing waits for the ingest in flight (acknowledgements
+            # first), and routes it in the same batch. PostgreSQL runs the two side by side.
+            ingest_quiet=(lambda: ingestor.quiet()) if db.is_sqlite else None,
         )
         editor = TaskEditor(db, relay, app[RULEBOOK], clock=clock, on_change=dispatcher.wake)
         watcher = RulesWatcher(app[RULEBOOK], on_reloaded=dispatcher.wake)

@@ -119,6 +119,7 @@ def _claimed(dialect: str) -> Any:
 
 
 _CLAIMED = PerDialect(_claimed)
+_UNROUTED = PerDialect(lambda d: unrouted_messages(d, "id, dialog_id", limited=True))
 # status is checked in Python: in SQL, SQLite would search by it instead of by dialog
 _TASKS_OF_DIALOGS = PerDialect(
     lambda d: (
@@ -129,9 +130,16 @@ _TASKS_OF_DIALOGS = PerDialect(
 )
 
 
-def claim_unrouted(
-    tx: SyncTx, limit: int, *, skip_locked: bool = True
-) -> tuple[list[UnroutedMessage], dict[int, DialogState]]:
+@dataclass(slots=True)
+class Claim:
+    """A routing batch's messages, in order, and their dialogs, locked."""
+
+    messages: list[UnroutedMessage] = field(default_factory=list)
+    dialogs: dict[int, DialogState] = field(default_factory=dict)
+    full: bool = False  # `limit` unrouted messages were found: there may be more
+
+
+def claim_unrouted(tx: SyncTx, limit: int, *, skip_locked: bool = True) -> Claim:
     """Lock the dialogs of the oldest `limit` unrouted inbound messages; return those messages
     in order.
 
@@ -139,16 +147,16 @@ def claim_unrouted(
     different dialogs at once and never the same one twice; a dialog's later messages are
     left for a later batch, in order.
     """
-    query = unrouted_messages(tx.dialect.name, "id, dialog_id", limited=True)
-    pending = tx.execute(query, {"limit": limit}).all()
+    pending = tx.execute(_UNROUTED.of(tx), {"limit": limit}).all()
+    full = len(pending) >= limit
     if not pending:
-        return [], {}
+        return Claim()
     locked = tx.execute(
         _LOCK_DIALOGS[skip_locked].of(tx), {"ids": list({r.dialog_id for r in pending})}
     )
     states = {r.id: DialogState(r.id, list(r.tags or []), r.priority) for r in locked}
     if not states:
-        return [], {}
+        return Claim(full=full)
     rows = tx.execute(_CLAIMED.of(tx), {"ids": [r.id for r in pending if r.dialog_id in states]})
     claimed = [
         UnroutedMessage(
@@ -169,7 +177,7 @@ def claim_unrouted(
     for t in tx.execute(_TASKS_OF_DIALOGS.of(tx), {"ids": list(states)}):
         if t.status in OPEN_TASK:
             states[t.dialog_id].open_tasks.setdefault(t.queue, t.id)
-    return claimed, states
+    return Claim(claimed, states, full)
 
 
 # Inserts of a batch return each row's id with a key that names its row, not in parameter

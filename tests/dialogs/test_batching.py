@@ -60,3 +60,31 @@ async def test_submit_before_start_is_refused() -> None:
     )
     with pytest.raises(RuntimeError, match="not running"):
         await committer.submit(1)
+
+
+async def test_quiet_waits_for_what_is_queued_and_committing() -> None:
+    """`quiet` returns at once when idle; otherwise once the batch committing and the items
+    queued behind it are all settled."""
+    gate = asyncio.Event()
+    started = asyncio.Event()
+    settled: list[int] = []
+
+    async def commit(items: Sequence[int]) -> list[int]:
+        started.set()
+        await gate.wait()
+        settled.extend(items)
+        return list(items)
+
+    committer: GroupCommitter[int, int] = GroupCommitter(commit)
+    committer.start()
+    await asyncio.wait_for(committer.quiet(), 1)  # idle
+    submits = [asyncio.create_task(committer.submit(0))]
+    await started.wait()
+    submits += [asyncio.create_task(committer.submit(i)) for i in (1, 2)]
+    quiet = asyncio.create_task(committer.quiet())
+    await asyncio.sleep(0)
+    assert not quiet.done()
+    gate.set()
+    await asyncio.wait_for(quiet, 1)
+    assert settled == [0, 1, 2] and all(t.done() for t in submits)
+    await committer.stop()

@@ -1,0 +1,76 @@
+"""How the routing worker batches: it lets ingest in flight land first, for a bounded time,
+and goes on while its batches come full."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from dialogs.routing import RoutingWorker
+from storage import Database
+from storage.tables import messages
+from tests.builders import inbound
+from tests.dialogs.test_dispatch import Desk, make_desk
+from tests.statements import statements
+
+CLAIM = "SELECT id, dialog_id FROM messages"  # a batch's first statement: the oldest unrouted
+
+
+@pytest.fixture
+async def desk(db: Database, tmp_path: Path) -> AsyncIterator[Desk]:
+    d = await make_desk(db, tmp_path)
+    yield d
+    await d.ingestor.stop()
+    await d.relay.stop()
+
+
+def worker(desk: Desk, **kwargs: object) -> RoutingWorker:
+    return RoutingWorker(desk.db, desk.relay, desk.rulebook, clock=desk.clock, **kwargs)  # type: ignore[arg-type]
+
+
+async def unrouted(desk: Desk) -> int:
+    async with desk.db.read() as tx:
+        query = select(func.count()).where(messages.c.routed_at.is_(None))
+        return int((await tx.execute(query)).scalar_one())
+
+
+def engine_of(desk: Desk):  # type: ignore[no-untyped-def]
+    return desk.db._sync_writer or desk.db.writer.sync_engine  # where routing writes
+
+
+async def test_a_run_lets_the_ingest_in_flight_land_and_routes_it_in_the_same_batch(
+    desk: Desk,
+) -> None:
+    in_flight = asyncio.Event()  # set: no ingest commit is in flight any more
+    routing = worker(desk, ingest_quiet=in_flight.wait)
+    for i in range(2):
+        await desk.ingestor.ingest(inbound(f"m{i}", contact=f"c{i}"))
+    with statements(engine_of(desk), CLAIM) as claims:
+        run = asyncio.create_task(routing.work())
+        await desk.ingestor.ingest(inbound("m2", contact="c2"))  # lands while the run waits
+        in_flight.set()
+        await asyncio.wait_for(run, 10)
+    assert len(claims) == 1 and await unrouted(desk) == 0
+
+
+async def test_the_wait_for_ingest_is_bounded(desk: Desk) -> None:
+    routing = worker(desk, ingest_quiet=asyncio.Event().wait)  # ingest never goes quiet
+    routing.defer = 0.05
+    await desk.ingestor.ingest(inbound("m0", contact="c0"))
+    await asyncio.wait_for(routing.work(), 10)
+    assert await unrouted(desk) == 0
+
+
+async def test_full_batches_go_on_and_a_partial_one_ends_the_run(desk: Desk) -> None:
+    """Batches of 2 over 5 messages: 2, 2, 1, and no fourth look for more; what is stored
+    after a partial batch comes with its own wake."""
+    routing = worker(desk, batch_size=2)
+    for i in range(5):
+        await desk.ingestor.ingest(inbound(f"m{i}", contact=f"c{i}"))
+    with statements(engine_of(desk), CLAIM) as claims:
+        await asyncio.wait_for(routing.work(), 10)
+    assert len(claims) == 3 and await unrouted(desk) == 0
