@@ -201,7 +201,7 @@ class RoutingWorker(WakeableWorker):
         done = Routed(now)
         if not claimed:
             return done
-        batch = _BatchPlan(auto_replied_dialogs(tx, list(states)), self._outbound_channels)
+        batch = _BatchPlan(lambda: auto_replied_dialogs(tx, list(states)), self._outbound_channels)
         for message in claimed:
             state = states[message.dialog_id]
             batch.add(message, state, decide(ruleset, _facts(message, state, now)), ruleset, now)
@@ -241,13 +241,18 @@ class RoutingWorker(WakeableWorker):
 class _BatchPlan:
     """What one routing batch will write, worked out before any write (bulk statements)."""
 
-    def __init__(self, auto_replied: set[int], outbound_channels: frozenset[str]) -> None:
+    def __init__(
+        self, auto_replied: Callable[[], set[int]], outbound_channels: frozenset[str]
+    ) -> None:
         self.decisions: list[dict[str, Any]] = []
         self.new_tasks: list[dict[str, Any]] = []
         self.bumps: dict[int, str | None] = {}
         self.auto_replies: list[tuple[int, str, str]] = []  # (dialog_id, channel, text)
         self._new_task_of: list[UnroutedMessage] = []  # the message each new task came from
-        self._auto_replied = auto_replied  # one automatic reply per dialog, ever
+        # One automatic reply per dialog, ever: the dialogs that had theirs, read when a
+        # decision first asks for one (most batches need no such read).
+        self._load_auto_replied = auto_replied
+        self._auto_replied: set[int] | None = None
         self._outbound_channels = outbound_channels
 
     def add(
@@ -353,6 +358,8 @@ class _BatchPlan:
 
     def _auto_reply(self, message: UnroutedMessage, text: str) -> str:
         """Queue the dialog's one auto-reply if it may go; say what happened to it."""
+        if self._auto_replied is None:
+            self._auto_replied = self._load_auto_replied()
         if message.dialog_id in self._auto_replied:
             return "skipped: this dialog already had its automatic reply"
         if message.channel not in self._outbound_channels:

@@ -14,9 +14,11 @@ from dialogs.routing import RoutingWorker
 from storage import Database
 from storage.tables import messages
 from tests.builders import inbound
+from tests.conftest import DATA
 from tests.dialogs.test_dispatch import Desk, make_desk
 from tests.statements import statements
 
+AUTO_REPLY_RULES = DATA / "rules" / "auto_reply.yaml"
 CLAIM = "SELECT id, dialog_id FROM messages"  # a batch's first statement: the oldest unrouted
 
 
@@ -74,3 +76,24 @@ async def test_full_batches_go_on_and_a_partial_one_ends_the_run(desk: Desk) -> 
     with statements(engine_of(desk), CLAIM) as claims:
         await asyncio.wait_for(routing.work(), 10)
     assert len(claims) == 3 and await unrouted(desk) == 0
+
+
+async def test_the_auto_replies_sent_are_read_only_when_a_rule_asks_for_one(
+    desk: Desk, db: Database, tmp_path: Path
+) -> None:
+    """The look-up of the dialogs that already had their automatic reply is made for a batch
+    with a decision that asks for one, not for every batch."""
+    lookup = "SELECT DISTINCT messages.dialog_id"
+    for i in range(3):
+        await desk.ingestor.ingest(inbound(f"m{i}", contact=f"c{i}"))
+    with statements(engine_of(desk), lookup) as without:
+        await worker(desk).work()
+    replying = await make_desk(db, tmp_path / "replying", AUTO_REPLY_RULES)
+    try:
+        await replying.ingestor.ingest(inbound("m9", contact="c9"))
+        with statements(engine_of(replying), lookup) as with_reply:
+            await worker(replying).work()
+    finally:
+        await replying.ingestor.stop()
+        await replying.relay.stop()
+    assert (len(without), len(with_reply)) == (0, 1)
