@@ -213,6 +213,30 @@ async def test_rules_file_edited_on_disk_is_reloaded(client: TestClient) -> None
     assert any(e["event"] == "rules_file_reloaded" for e in logs)
 
 
+async def test_rules_file_saved_by_rename_is_reloaded(client: TestClient) -> None:
+    """Editors that write a temporary file and rename it over the rules are seen too; a
+    deleted file is logged and the rules in force stay."""
+    svc = client.app[ROUTING_SERVICES]
+    watcher, path = svc.watcher, svc.rulebook.path
+    assert watcher is not None and path is not None
+    await asyncio.wait_for(watcher.ready.wait(), 10)
+    temp = path.parent / ".rules.yaml.swp"
+    with capture_logs() as logs:
+        watcher.handled.clear()
+        temp.write_text(BASIC_RULES.read_text().replace("capacity: 3", "capacity: 7"))
+        temp.rename(path)
+        await asyncio.wait_for(watcher.handled.wait(), 10)
+        assert svc.rulebook.current.agents["alice"].capacity == 7
+        watcher.handled.clear()
+        path.unlink()
+        await asyncio.wait_for(watcher.handled.wait(), 10)
+    assert svc.rulebook.current.agents["alice"].capacity == 7
+    said = [e["event"] for e in logs if e["event"].startswith("rules_file_")]
+    failed = [e for e in logs if e["event"] == "rules_reload_failed"]
+    assert said == ["rules_file_reloaded"] and len(failed) == 1
+    assert "No such file" in failed[0]["error"]
+
+
 async def test_put_rules_is_for_admins(client: TestClient) -> None:
     """An agent's token cannot change the rules; it can read them."""
     await add_agent(client, "bob")
