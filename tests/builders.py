@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from dialogs.model import ChannelKind, ContactProfile, InboundMessage
+from storage import agents as agent_repo
 
 
 def inbound(
@@ -37,3 +41,11 @@ def api_message(
         "text": text,
         **extra,
     }
+
+
+async def add_agent(tx: AsyncConnection, login: str, status: str, now: datetime) -> None:
+    """An agent account with no password or token, and its presence."""
+    await agent_repo.create_agent(
+        tx, login=login, name=login, role="agent", password_hash=None, token_hash=None, now=now
+    )
+    await agent_repo.set_agent_status(tx, login, status, now)

@@ -3,102 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
-from dialogs.dispatch import Dispatcher
-from dialogs.events import EventBus, decode_events
-from dialogs.ingest import Ingestor
 from dialogs.routing import RoutingWorker
-from dialogs.rulebook import Rulebook
 from dialogs.tasks import Actor, TaskEdit, TaskEditor
 from storage import Database
-from storage import agents as agent_repo
-from storage.notify import EventRelay
 from storage.tables import agents, tasks
 from tests.builders import inbound
 from tests.conftest import DATA
+from tests.dialogs.desk import T0, Desk, make_desk
 from tests.statements import statements
-
-ASSIGN_RULES = DATA / "rules" / "assign.yaml"
-T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
-class Desk:
-    db: Database
-    clock: Clock
-    ingestor: Ingestor
-    routing: RoutingWorker
-    dispatcher: Dispatcher
-    bus: EventBus
-    relay: EventRelay
-    rulebook: Rulebook
-
-    async def post(self, external_id: str, *, contact: str, text: str = "hello") -> None:
-        await self.ingestor.ingest(inbound(external_id, contact=contact, text=text))
-        await self.routing.route_all()
-
-    async def agent(self, login: str, status: str = "online") -> None:
-        async with self.db.write() as tx:
-            await agent_repo.create_agent(
-                tx,
-                login=login,
-                name=login,
-                role="agent",
-                password_hash=None,
-                token_hash=None,
-                now=self.clock(),
-            )
-            await agent_repo.set_agent_status(tx, login, status, self.clock())
-
-    async def tasks(self) -> list[tuple[int, str, str | None, bool]]:
-        async with self.db.read() as tx:
-            rows = await tx.execute(
-                select(tasks.c.id, tasks.c.status, tasks.c.assignee, tasks.c.breached).order_by(
-                    tasks.c.id
-                )
-            )
-            return [tuple(r) for r in rows]  # type: ignore[misc]
-
-
-async def make_desk(db: Database, tmp_path: Path, rules: Path = ASSIGN_RULES) -> Desk:
-    clock = Clock()
-    bus = EventBus()
-    relay = EventRelay(db, lambda payload: bus.deliver(decode_events(payload)))
-    await relay.start()
-    rulebook = Rulebook.from_file(rules)
-    ingestor = Ingestor(
-        db, relay, files_root=tmp_path / "f", reopen_window=timedelta(days=1), clock=clock
-    )
-    ingestor.start()
-    routing = RoutingWorker(db, relay, rulebook, clock=clock)
-    dispatcher = Dispatcher(
-        db, relay, rulebook, clock=clock, assignment_timeout=timedelta(minutes=15)
-    )
-    return Desk(db, clock, ingestor, routing, dispatcher, bus, relay, rulebook)
-
-
-@pytest.fixture
-async def desk(db: Database, tmp_path: Path) -> AsyncIterator[Desk]:
-    d = await make_desk(db, tmp_path)
-    yield d
-    await d.ingestor.stop()
-    await d.relay.stop()
 
 
 async def test_urgent_first_then_oldest(desk: Desk) -> None:

@@ -4,10 +4,8 @@ and goes on while its batches come full."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from dialogs.routing import RoutingWorker
@@ -15,19 +13,11 @@ from storage import Database
 from storage.tables import messages
 from tests.builders import inbound
 from tests.conftest import DATA
-from tests.dialogs.test_dispatch import Desk, make_desk
+from tests.dialogs.desk import Desk, make_desk
 from tests.statements import statements
 
 AUTO_REPLY_RULES = DATA / "rules" / "auto_reply.yaml"
 CLAIM = "SELECT id, dialog_id FROM messages"  # a batch's first statement: the oldest unrouted
-
-
-@pytest.fixture
-async def desk(db: Database, tmp_path: Path) -> AsyncIterator[Desk]:
-    d = await make_desk(db, tmp_path)
-    yield d
-    await d.ingestor.stop()
-    await d.relay.stop()
 
 
 def worker(desk: Desk, **kwargs: object) -> RoutingWorker:

@@ -11,8 +11,8 @@ import pytest
 
 from relaydesk.cli import main
 from storage import Database
-from storage import agents as agent_repo
 from storage.assignment import save_rr_state
+from tests.builders import add_agent
 from tests.conftest import BASIC_RULES, ROOT
 
 SHIPPED = ROOT / "rules.yaml"
@@ -130,16 +130,7 @@ async def _agents(url: str, statuses: dict[str, str]) -> None:
         now = datetime.now(UTC)
         async with db.write() as tx:
             for login, status in statuses.items():
-                await agent_repo.create_agent(
-                    tx,
-                    login=login,
-                    name=login,
-                    role="agent",
-                    password_hash=None,
-                    token_hash=None,
-                    now=now,
-                )
-                await agent_repo.set_agent_status(tx, login, status, now)
+                await add_agent(tx, login, status, now)
     finally:
         await db.dispose()
 
