@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Protocol
 
 from router.model import QueueSpec
@@ -91,10 +92,6 @@ def why_not(agent: Live | None, required: frozenset[str], weight: float) -> str 
     return None
 
 
-def _rank(agent: Live) -> tuple[float, bool, float, str]:
-    return agent.rank
-
-
 def _least_loaded_key(agent: Live) -> tuple[float, bool, float, str]:
     """least_loaded's order: load share, then longest idle (never assigned first), then login."""
     last = agent.last_assigned_at
@@ -126,7 +123,7 @@ def pick_agent(
                 after = f"next after {rr_last}" if rr_last in members else "first in team order"
                 return by_login[login], f"round_robin in {queue.name}: {login} is {after}", True
         raise AssertionError("eligible agents must be team members")  # pragma: no cover
-    ranked = sorted(eligible, key=_rank)
+    ranked = sorted(eligible, key=attrgetter("rank"))
     best = ranked[0]
     reason = (
         f"least_loaded in {queue.name}: {best.login} has the lowest load "

@@ -14,6 +14,7 @@ from storage.db import SyncTx
 from storage.queries import OPEN_TASK
 from storage.sql import PerDialect, for_update, in_list, stamp_listed
 from storage.tables import contacts, decisions, dialogs, messages, outbox, tasks
+from storage.types import UTCDateTime
 
 
 @dataclass(slots=True)
@@ -205,21 +206,24 @@ def create_tasks(tx: SyncTx, rows: Sequence[dict[str, Any]]) -> list[int]:
     return [ids[row["dialog_id"], row["queue"]] for row in rows]
 
 
+_RAISE_TASKS = (
+    update(tasks)
+    .where(tasks.c.id == bindparam("task_id"))
+    .values(priority=bindparam("new_priority"), updated_at=bindparam("now", type_=UTCDateTime))
+)
+_TOUCH_TASKS = stamp_listed(tasks, "id", "updated_at", "ids")
+
+
 def bump_tasks(tx: SyncTx, bumps: dict[int, str | None], now: datetime) -> None:
     """A follow-up joined these tasks: touch them, raising priority where one is given."""
-    if not bumps:
-        return
-    raised = [{"task_id": t, "new_priority": p} for t, p in bumps.items() if p is not None]
+    raised = [
+        {"task_id": t, "new_priority": p, "now": now} for t, p in bumps.items() if p is not None
+    ]
     if raised:
-        tx.execute(
-            update(tasks)
-            .where(tasks.c.id == bindparam("task_id"))
-            .values(priority=bindparam("new_priority"), updated_at=now),
-            raised,
-        )
+        tx.execute(_RAISE_TASKS, raised)
     touched = [t for t, p in bumps.items() if p is None]
     if touched:
-        tx.execute(update(tasks).where(tasks.c.id.in_(touched)).values(updated_at=now))
+        tx.execute(_TOUCH_TASKS.of(tx), {"ids": touched, "now": now})
 
 
 _MARK_ROUTED = stamp_listed(messages, "id", "routed_at", "ids")
