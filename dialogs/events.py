@@ -25,11 +25,18 @@ class Event:
     type: ClassVar[str] = "event"
 
     def to_dict(self) -> dict[str, Any]:
-        # Not dataclasses.asdict: it deep-copies and showed up in ingest profiles.
+        # Not dataclasses.asdict: it deep-copies and showed up in ingest profiles; and the
+        # field names are looked up once per class (dataclasses.fields builds a tuple a call).
+        names = _FIELD_NAMES.get(type(self))
+        if names is None:
+            names = _FIELD_NAMES[type(self)] = tuple(f.name for f in fields(self))
         out: dict[str, Any] = {"type": self.type}
-        for f in fields(self):
-            out[f.name] = getattr(self, f.name)
+        for name in names:
+            out[name] = getattr(self, name)
         return out
+
+
+_FIELD_NAMES: dict[type[Event], tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -166,8 +167,9 @@ class RoutingWorker(WakeableWorker):
             log.info("auto_reply_queued", message_id=message_id, dialog_id=dialog_id)
         if done.replies:
             self._on_outbound()
+        for queue, count in Counter(row["queue"] for _, row in done.created).items():
+            TASKS_CREATED.labels(queue).inc(count)
         for task_id, row in done.created:
-            TASKS_CREATED.labels(row["queue"]).inc()
             log.info(
                 "task_created", task_id=task_id, queue=row["queue"], dialog_id=row["dialog_id"]
             )
@@ -232,7 +234,9 @@ class RoutingWorker(WakeableWorker):
             if row["assignee"] is None
         )
         events.extend(MessageReceived(m, d, "out") for m, d in done.replies)
-        events.extend(DialogUpdated(d) for d in states)
+        # The new tasks have their own events; the dialog itself changed only where the
+        # rules tagged it or raised its priority.
+        events.extend(DialogUpdated(d.id) for d in states.values() if d.changed)
         done.payloads = encode_batches(events)
         self._relay.stage_sync(tx, done.payloads)
         return done

@@ -160,17 +160,26 @@ def last_agents(tx: SyncTx, contact_ids: set[int]) -> dict[int, str]:
     return {contact_id: login for contact_id, login in rows}
 
 
-_HELD_LOAD = (
-    select(tasks.c.assignee, func.sum(tasks.c.weight).label("load"))
-    .where(tasks.c.assignee.is_not(None), tasks.c.status.in_(_HELD))
-    .group_by(tasks.c.assignee)
-    .subquery()
-)
-_AGENTS_WITH_LOAD = (
-    select(agents.c.login, agents.c.status, _HELD_LOAD.c.load, agents.c.last_assigned_at)
-    .outerjoin(_HELD_LOAD, _HELD_LOAD.c.assignee == agents.c.login)
-    .order_by(agents.c.login)
-)
+def _held_weight(status: str) -> Any:
+    """The weight of the tasks in `status` that an agent holds: one search of
+    ix_tasks_status_load (status, assignee, weight) per agent."""
+    return (
+        select(func.coalesce(func.sum(tasks.c.weight), 0.0))
+        .where(tasks.c.status == status, tasks.c.assignee == agents.c.login)
+        .scalar_subquery()
+    )
+
+
+# Summed per agent and status, not grouped over every held task: a GROUP BY assignee over
+# two statuses sorted the held tasks in a temporary B-tree on each read (3x slower measured,
+# 10 agents holding 3,000 tasks).
+_ASSIGNED, _IN_PROGRESS = (_held_weight(status) for status in _HELD)
+_AGENTS_WITH_LOAD = select(
+    agents.c.login,
+    agents.c.status,
+    (_ASSIGNED + _IN_PROGRESS).label("load"),
+    agents.c.last_assigned_at,
+).order_by(agents.c.login)
 
 
 def load_agents(tx: SyncTx) -> list[AgentRow]:
