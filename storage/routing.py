@@ -51,7 +51,7 @@ class DialogState:
 
 
 def unrouted_messages(
-    dialect: str, columns: Literal["id, dialog_id", "count(*)"], *, limited: bool = False
+    dialect: str, columns: Literal["id", "id, dialog_id", "count(*)"], *, limited: bool = False
 ) -> TextClause:
     """SELECT `columns` over inbound messages not yet routed, read from ix_messages_unrouted,
     in id order; `limited` keeps the first `:limit`.
