@@ -10,6 +10,7 @@ from typing import Any, Literal
 from sqlalchemy import TextClause, and_, bindparam, exists, select, text, update
 from sqlalchemy.orm import aliased
 
+from storage.bulk import insert_returning_ids
 from storage.db import SyncTx
 from storage.queries import OPEN_TASK
 from storage.sql import PerDialect, for_update, in_list, stamp_listed
@@ -215,29 +216,15 @@ def claim_unrouted(tx: SyncTx, limit: int, *, skip_locked: bool = True) -> Claim
     return Claim(claimed, states, full)
 
 
-# Inserts of a batch return each row's id with a key that names its row, not in parameter
-# order: SQLAlchemy can promise that order on SQLite only by inserting one row at a time.
-_INSERT_DECISIONS = decisions.insert().returning(decisions.c.id, decisions.c.message_id)
-_INSERT_TASKS = tasks.insert().returning(tasks.c.id, tasks.c.dialog_id, tasks.c.queue)
-
-
 def save_decisions(tx: SyncTx, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert decision rows (one per message); returns their ids in the order given."""
-    if not rows:
-        return []
-    result = tx.execute(_INSERT_DECISIONS, rows)
-    ids = {r.message_id: int(r.id) for r in result}
-    return [ids[row["message_id"]] for row in rows]
+    return insert_returning_ids(tx, decisions, rows)
 
 
 def create_tasks(tx: SyncTx, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert task rows (at most one per dialog and queue); returns their ids in the order
     given."""
-    if not rows:
-        return []
-    result = tx.execute(_INSERT_TASKS, rows)
-    ids = {(r.dialog_id, r.queue): int(r.id) for r in result}
-    return [ids[row["dialog_id"], row["queue"]] for row in rows]
+    return insert_returning_ids(tx, tasks, rows)
 
 
 _RAISE_TASKS = (
