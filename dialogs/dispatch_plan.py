@@ -67,14 +67,32 @@ def build_agent_states(ruleset: RuleSet, rows: Sequence[AgentRow]) -> list[Agent
     return out
 
 
-def explanation(assignment: Assignment, ruleset: RuleSet, now: datetime) -> dict[str, Any]:
-    """What tasks.assignment stores: the reason and every candidate's verdict."""
-    return {
-        "reason": assignment.reason,
-        "rules_version": ruleset.version,
-        "at": iso(now),
-        "candidates": [
-            {
+class _Explainer:
+    """What tasks.assignment stores for each assignment of one plan: the reason and every
+    candidate's verdict.
+
+    A candidate's entry is built once per verdict (the planner reuses a verdict while the
+    agent's load is unchanged) and shared by the explanations of every task that saw it: they
+    are stored as JSON in the plan's transaction, never changed in memory.
+    """
+
+    def __init__(self, ruleset: RuleSet, now: datetime) -> None:
+        self._version = ruleset.version
+        self._at = iso(now)
+        self._entries: dict[int, dict[str, Any]] = {}  # id(view) -> entry; the views outlive it
+
+    def __call__(self, assignment: Assignment) -> dict[str, Any]:
+        return {
+            "reason": assignment.reason,
+            "rules_version": self._version,
+            "at": self._at,
+            "candidates": [self._entry(c) for c in assignment.candidates],
+        }
+
+    def _entry(self, c: CandidateView) -> dict[str, Any]:
+        entry = self._entries.get(id(c))
+        if entry is None:
+            entry = self._entries[id(c)] = {
                 "login": c.login,
                 "eligible": c.eligible,
                 "why_not": c.why_not,
@@ -82,9 +100,7 @@ def explanation(assignment: Assignment, ruleset: RuleSet, now: datetime) -> dict
                 "capacity": c.capacity,
                 "online": c.online,
             }
-            for c in assignment.candidates
-        ],
-    }
+        return entry
 
 
 def has_room(ruleset: RuleSet, agent_rows: Sequence[AgentRow]) -> bool:
@@ -121,8 +137,9 @@ def plan_dispatch(
     plan = plan_assignments(ruleset, rest, list(states.values()), now, rr)
     chosen.extend(plan.assignments)
     rows = []
+    explain = _Explainer(ruleset, now)
     for a in chosen:
-        explained = explanation(a, ruleset, now)
+        explained = explain(a)
         if previous := by_id[a.task_id].returned_from:
             explained["returned_from"] = previous
             explained["reason"] = f"back in the queue after {previous} did not reply; {a.reason}"

@@ -132,6 +132,19 @@ class _Outcome:
     seen: dict[str, CandidateView] = field(default_factory=dict)  # by login, as judged
 
 
+class _WeightsOf(dict[str, float]):
+    """login -> weight of a task on one channel, each looked up in the rules when first asked."""
+
+    def __init__(self, ruleset: RuleSet, channel: str | None) -> None:
+        super().__init__()
+        self._ruleset = ruleset
+        self._channel = channel
+
+    def __missing__(self, login: str) -> float:
+        weight = self[login] = self._ruleset.weight(login, self._channel)
+        return weight
+
+
 class _Planner:
     def __init__(
         self,
@@ -147,20 +160,25 @@ class _Planner:
         # An agent's verdict for a task depends on its load (the only thing a plan changes)
         # and the task's skills and weight: consecutive tasks mostly meet unchanged agents.
         self._verdicts: dict[tuple[str, float, frozenset[str], float], CandidateView] = {}
-        self._weights: dict[tuple[str, str | None], float] = {}
+        self._weights: dict[str | None, dict[str, float]] = {}  # channel -> login -> weight
+
+    def weights(self, channel: str | None) -> dict[str, float]:
+        """Each agent's weight of a task on ``channel`` (looked up once per plan)."""
+        weights = self._weights.get(channel)
+        if weights is None:
+            weights = self._weights[channel] = _WeightsOf(self.ruleset, channel)
+        return weights
 
     def weight(self, login: str, channel: str | None) -> float:
-        key = (login, channel)
-        weight = self._weights.get(key)
-        if weight is None:
-            weight = self._weights[key] = self.ruleset.weight(login, channel)
-        return weight
+        return self.weights(channel)[login]
 
-    def verdict(self, login: str, required: frozenset[str], channel: str | None) -> CandidateView:
-        """How ``login`` looks to a task needing ``required`` on ``channel``: eligible, or
-        why not."""
+    def verdict(
+        self, login: str, required: frozenset[str], weights: dict[str, float]
+    ) -> CandidateView:
+        """How ``login`` looks to a task needing ``required`` of the given ``weights``:
+        eligible, or why not."""
         agent = self.live.get(login)
-        weight = self.weight(login, channel)
+        weight = weights[login]
         key = (login, agent.load if agent is not None else -1.0, required, weight)
         view = self._verdicts.get(key)
         if view is None:
@@ -189,6 +207,7 @@ class _Planner:
         required = task.skills | home.skills
         considered: list[str] = []
         seen: dict[str, CandidateView] = {}
+        weights = self.weights(task.channel)
         for depth, (need, spec) in enumerate(tiers):
             members = ruleset.teams.get(spec.team, ())
             eligible = []
@@ -196,7 +215,7 @@ class _Planner:
                 view = seen.get(login)
                 if view is None:
                     considered.append(login)
-                    view = seen[login] = self.verdict(login, required, task.channel)
+                    view = seen[login] = self.verdict(login, required, weights)
                 if view.eligible:
                     eligible.append(live[login])
             if not eligible:

@@ -67,6 +67,32 @@ async def test_assignment_records_reason_and_candidates(desk: Desk) -> None:
     }
 
 
+async def test_each_task_of_a_batch_is_explained_with_the_loads_it_was_placed_by(
+    desk: Desk,
+) -> None:
+    """Three waiting tasks placed in one plan with alice and bob (capacity 2 each): each
+    explanation lists the loads as that task saw them, the plan's earlier tasks included."""
+    await desk.agent("alice")
+    await desk.agent("bob")
+    for i in range(3):
+        await desk.ingestor.ingest(inbound(f"m{i}", contact=f"c{i}"))
+    assert await desk.routing.route_all() == 3
+    await desk.dispatcher.dispatch_all()  # one plan for the three
+    async with desk.db.read() as tx:
+        rows = (
+            await tx.execute(select(tasks.c.assignee, tasks.c.assignment).order_by(tasks.c.id))
+        ).all()
+    seen = [
+        (who, {c["login"]: (c["load"], c["eligible"]) for c in explained["candidates"]})
+        for who, explained in rows
+    ]
+    assert seen == [
+        ("alice", {"alice": (0.0, True), "bob": (0.0, True)}),
+        ("bob", {"alice": (1.0, True), "bob": (0.0, True)}),
+        ("alice", {"alice": (1.0, True), "bob": (1.0, True)}),
+    ]
+
+
 async def test_round_robin_state_is_shared_by_dispatchers(
     desk: Desk, db_url: str, tmp_path: Path
 ) -> None:
