@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.orm import aliased
 
 from storage.assignment import AgentRow, load_agents, load_rr_state
 from storage.db import _JSON, ReadTx
+from storage.queries import inbound_message_facts
 from storage.tables import contacts, decisions, dialogs, messages
 
 
@@ -119,24 +119,10 @@ async def iter_inbound(
 async def _inbound_page(
     tx: ReadTx, since: datetime, after: int, page_size: int
 ) -> list[StoredInbound]:
-    earlier = aliased(messages)
-    is_first = ~exists().where(
-        and_(
-            earlier.c.dialog_id == messages.c.dialog_id,
-            earlier.c.direction == "in",
-            earlier.c.id < messages.c.id,
-        )
-    )
     stmt = (
         select(
-            messages.c.id,
-            messages.c.dialog_id,
-            messages.c.channel,
-            messages.c.kind,
-            messages.c.text,
-            messages.c.automated,
+            *inbound_message_facts(),
             messages.c.created_at,
-            is_first.label("is_first"),
             dialogs.c.tags.label("dialog_tags"),
             contacts.c.name,
             contacts.c.tags.label("contact_tags"),

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from storage.db import ReadTx
@@ -23,6 +24,28 @@ from storage.tables import (
 )
 
 OPEN_TASK = ("waiting", "assigned", "in_progress")
+
+
+def inbound_message_facts() -> list[Any]:
+    """The columns of an inbound message that the rules read (routing, replays): the message
+    and whether it is its dialog's first inbound one (`is_first`)."""
+    earlier = aliased(messages)
+    is_first = ~exists().where(
+        and_(
+            earlier.c.dialog_id == messages.c.dialog_id,
+            earlier.c.direction == "in",
+            earlier.c.id < messages.c.id,
+        )
+    )
+    return [
+        messages.c.id,
+        messages.c.dialog_id,
+        messages.c.channel,
+        messages.c.kind,
+        messages.c.text,
+        messages.c.automated,
+        is_first.label("is_first"),
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import TextClause, and_, bindparam, exists, select, text, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import TextClause, bindparam, select, text, update
 
 from storage.bulk import insert_returning_ids
 from storage.db import SyncTx
-from storage.queries import OPEN_TASK
+from storage.queries import OPEN_TASK, inbound_message_facts
 from storage.sql import PerDialect, for_update, in_list, stamp_listed
 from storage.tables import contacts, decisions, dialogs, messages, outbox, tasks
 from storage.types import UTCDateTime
@@ -87,25 +86,10 @@ _LOCK_DIALOGS = {
 
 
 def _claimed_columns() -> list[Any]:
-    """What routing reads of each claimed message: the message, whether it is its dialog's
-    first inbound one, its contact, and its dialog's tags and priority."""
-    earlier = aliased(messages)
+    """What routing reads of each claimed message: the message as the rules see it, its
+    contact, and its dialog's tags and priority."""
     return [
-        messages.c.id,
-        messages.c.dialog_id,
-        messages.c.channel,
-        messages.c.kind,
-        messages.c.text,
-        messages.c.automated,
-        ~exists()
-        .where(
-            and_(
-                earlier.c.dialog_id == messages.c.dialog_id,
-                earlier.c.direction == "in",
-                earlier.c.id < messages.c.id,
-            )
-        )
-        .label("is_first"),
+        *inbound_message_facts(),
         contacts.c.id.label("contact_id"),
         contacts.c.name,
         contacts.c.tags,
