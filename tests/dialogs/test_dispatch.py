@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from structlog.testing import capture_logs
 
 from dialogs.routing import RoutingWorker
@@ -90,6 +90,23 @@ async def test_each_task_of_a_batch_is_explained_with_the_loads_it_was_placed_by
         ("alice", {"alice": (0.0, True), "bob": (0.0, True)}),
         ("bob", {"alice": (1.0, True), "bob": (0.0, True)}),
         ("alice", {"alice": (1.0, True), "bob": (1.0, True)}),
+    ]
+
+
+async def test_tasks_in_progress_count_towards_an_agents_load(desk: Desk) -> None:
+    """alice (capacity 2) works on two tasks: a third waits for her, it does not exceed it."""
+    await desk.agent("alice")
+    for i in range(2):
+        await desk.post(f"m{i}", contact=f"c{i}")
+    await desk.dispatcher.dispatch_all()
+    async with desk.db.write() as tx:
+        await tx.execute(update(tasks).values(status="in_progress"))
+    await desk.post("m2", contact="c2")
+    await desk.dispatcher.dispatch_all()
+    assert [(status, who) for _, status, who, _ in await desk.tasks()] == [
+        ("in_progress", "alice"),
+        ("in_progress", "alice"),
+        ("waiting", None),
     ]
 
 
