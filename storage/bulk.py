@@ -55,7 +55,7 @@ def _returning_in_order(table: Table) -> Any:
     return table.insert().returning(table.c.id, sort_by_parameter_order=True)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)  # per table, column list and engine (dialect)
 def _sqlite_insert(
     table: Table, columns: tuple[str, ...], dialect: Dialect
 ) -> tuple[str, tuple[Callable[[Any], Any] | None, ...]]:
