@@ -71,11 +71,7 @@ def unrouted_messages(
 # Statements built once per dialect (storage.sql.PerDialect): building a SELECT of this
 # size, and its cache key, costs several times what running it costs, per batch.
 def _lock_dialogs(dialect: str, skip_locked: bool) -> Any:
-    stmt = (
-        select(dialogs.c.id, dialogs.c.tags, dialogs.c.priority)
-        .where(in_list(dialect, dialogs.c.id, "ids"))
-        .order_by(dialogs.c.id)
-    )
+    stmt = select(dialogs.c.id).where(in_list(dialect, dialogs.c.id, "ids")).order_by(dialogs.c.id)
     return for_update(dialect, stmt, skip_locked=skip_locked)
 
 
@@ -159,10 +155,6 @@ def claim_unrouted(tx: SyncTx, limit: int, *, skip_locked: bool = True) -> Claim
     if tx.dialect.name == "sqlite":
         rows = tx.execute(_CLAIM_ON_SQLITE, {"limit": limit}).all()
         full = len(rows) >= limit
-        states = {
-            r.dialog_id: DialogState(r.dialog_id, list(r.dialog_tags or []), r.priority)
-            for r in rows
-        }
     else:
         pending = tx.execute(_UNROUTED.of(tx), {"limit": limit}).all()
         full = len(pending) >= limit
@@ -171,13 +163,17 @@ def claim_unrouted(tx: SyncTx, limit: int, *, skip_locked: bool = True) -> Claim
         locked = tx.execute(
             _LOCK_DIALOGS[skip_locked].of(tx), {"ids": list({r.dialog_id for r in pending})}
         )
-        states = {r.id: DialogState(r.id, list(r.tags or []), r.priority) for r in locked}
-        if not states:
+        ids = {r.id for r in locked}
+        if not ids:
             return Claim(full=full)
-        ids = [r.id for r in pending if r.dialog_id in states]
-        rows = tx.execute(_CLAIMED.of(tx), {"ids": ids}).all()
+        # read after the lock: the dialogs' tags and priority as no one else can change them
+        claimed_ids = [r.id for r in pending if r.dialog_id in ids]
+        rows = tx.execute(_CLAIMED.of(tx), {"ids": claimed_ids}).all()
     if not rows:
         return Claim(full=full)
+    states = {
+        r.dialog_id: DialogState(r.dialog_id, list(r.dialog_tags or []), r.priority) for r in rows
+    }
     claimed = [
         UnroutedMessage(
             id=r.id,
