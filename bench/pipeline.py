@@ -11,7 +11,9 @@ assignment, and p50/p99 of post -> assigned. The ingest-only target is the same 
 with RELAYDESK_WORKERS=ingest, measured from post to acknowledgement. Server CPU ms/msg is
 the CPU time the server processes used from the first post to the last acknowledgement or
 assignment (not the read-back of assignment times after it), per message: on a shared
-machine it varies far less than the rates do.
+machine it varies far less than the rates do. Msgs/batch is the mean number of messages
+per routing transaction (the servers' /metrics): routing costs more per message in small
+batches.
 """
 
 from __future__ import annotations
@@ -119,6 +121,7 @@ def run_load(
                     done = await assigned_times(session, urls[0])
             follower.cancel()
             stream.close()
+            batch = await mean_batch(session, urls)
         elapsed = max(done.values()) - start_at
         latencies = sorted(done[d] - posted[d] for d in posted)
         q = statistics.quantiles(latencies, n=100)
@@ -127,9 +130,24 @@ def run_load(
             "p50_ms": q[49] * 1000,
             "p99_ms": q[98] * 1000,
             "cpu_ms": cpu * 1000 / total,
+            "batch": batch,
         }
 
     print(json.dumps(uvloop.run(main())), flush=True)
+
+
+async def mean_batch(session: Any, urls: list[str]) -> float:
+    """Messages per routing transaction over the servers (their /metrics); 0 when none
+    routed."""
+    total = count = 0.0
+    for base in urls:
+        async with session.get(f"{base}/metrics", headers=HEADERS) as r:
+            for line in (await r.text()).splitlines():
+                if line.startswith("relaydesk_routing_batch_messages_sum "):
+                    total += float(line.split()[1])
+                elif line.startswith("relaydesk_routing_batch_messages_count "):
+                    count += float(line.split()[1])
+    return total / count if count else 0.0
 
 
 async def assigned_times(session: Any, base: str) -> dict[int, float]:
@@ -266,15 +284,16 @@ def print_table(results: list[tuple[str, dict[str, float]]], args: argparse.Name
     )
     print(
         f"{'target':<34} {'msgs/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs ingest only':>16}"
-        f" {'server CPU ms/msg':>18}"
+        f" {'server CPU ms/msg':>18} {'msgs/batch':>11}"
     )
     for label, r in results:
         ratio = ""
         if "ratio" in r:
             ratio = f"{r['ratio']:.0%} ({r['ratio_min']:.0%}-{r['ratio_max']:.0%})"
+        batch = f"{r['batch']:.1f}" if r["batch"] else ""
         print(
             f"{label:<34} {r['rate']:>8.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {ratio:>16}"
-            f" {r['cpu_ms']:>18.2f}"
+            f" {r['cpu_ms']:>18.2f} {batch:>11}"
         )
 
 

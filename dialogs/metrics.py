@@ -7,7 +7,7 @@ the database at scrape time instead: see inbox/metrics_endpoint.py.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, ProcessCollector
+from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 ProcessCollector(registry=REGISTRY)
@@ -27,6 +27,12 @@ MESSAGES_DUPLICATE = Counter(
 ROUTING_DECISIONS = Counter(
     "relaydesk_routing_decisions",
     "Inbound messages decided by the rules",
+    registry=REGISTRY,
+)
+ROUTING_BATCHES = Histogram(
+    "relaydesk_routing_batch_messages",
+    "Inbound messages per routing transaction: small batches cost more per message",
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200),
     registry=REGISTRY,
 )
 TASKS_CREATED = Counter(

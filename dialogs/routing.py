@@ -26,7 +26,7 @@ import structlog
 
 from dialogs.dispatch import Dispatcher, PassInRouting, task_events
 from dialogs.events import DialogUpdated, Event, MessageReceived, TaskChanged, encode_batches
-from dialogs.metrics import ROUTING_DECISIONS, TASKS_CREATED
+from dialogs.metrics import ROUTING_BATCHES, ROUTING_DECISIONS, TASKS_CREATED
 from dialogs.model import TaskStatus
 from dialogs.rulebook import Rulebook
 from dialogs.worker import WakeableWorker
@@ -163,6 +163,8 @@ class RoutingWorker(WakeableWorker):
         remains (tasks left for the dispatcher, auto-replies for the sender)."""
         self._relay.committed(done.payloads)
         ROUTING_DECISIONS.inc(done.routed)
+        if done.routed:
+            ROUTING_BATCHES.observe(done.routed)
         for message_id, dialog_id in done.replies:
             log.info("auto_reply_queued", message_id=message_id, dialog_id=dialog_id)
         if done.replies:

@@ -54,6 +54,9 @@ async def test_counters_and_queue_lengths_follow_the_work(client: TestClient, db
     assert rise("relaydesk_messages_ingested_total", channel="api") == 3
     assert rise("relaydesk_messages_duplicate_total", channel="api") == 1
     assert rise("relaydesk_routing_decisions_total") == 3
+    # in however many batches the routing worker took them
+    assert 1 <= rise("relaydesk_routing_batch_messages_count") <= 3
+    assert rise("relaydesk_routing_batch_messages_sum") == 3
     assert rise("relaydesk_tasks_created_total", queue="support") == 3
     assert value(after, "relaydesk_queue_tasks", queue="support", status="waiting") == 3
     assert value(after, "relaydesk_messages_unrouted") == 0
