@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from dialogs.model import Direction, EditOutcome, InboundEdit
 from storage.db import SyncTx
-from storage.sql import for_update
+from storage.sql import const, for_update
 from storage.tables import messages
 
 
@@ -32,7 +32,7 @@ def apply_edit(tx: SyncTx, edit: InboundEdit) -> EditResult:
                 messages.c.created_at,
             )
             .where(messages.c.channel == edit.channel.value)
-            .where(messages.c.direction == Direction.IN.value)
+            .where(messages.c.direction == const(Direction.IN.value))
             .where(messages.c.external_id == edit.external_id),
         )
     ).first()

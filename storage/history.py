@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from storage.assignment import AgentRow, load_agents, load_rr_state
 from storage.db import _JSON, ReadTx
 from storage.queries import inbound_message_facts
+from storage.sql import const
 from storage.tables import contacts, decisions, dialogs, messages
 
 
@@ -131,7 +132,7 @@ async def _inbound_page(
         .join(dialogs, dialogs.c.id == messages.c.dialog_id)
         .join(contacts, contacts.c.id == dialogs.c.contact_id)
         .where(
-            messages.c.direction == "in",
+            messages.c.direction == const("in"),
             messages.c.created_at >= since,
             messages.c.id > after,
         )

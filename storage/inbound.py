@@ -28,7 +28,7 @@ from dialogs.model import (
     MessageStatus,
 )
 from storage.db import SyncTx
-from storage.sql import for_update, group_pairs, insert_or_ignore
+from storage.sql import const, for_update, group_pairs, insert_or_ignore
 from storage.tables import attachments, contact_identities, contacts, dialogs, messages
 from storage.threads import has_thread_hints, resolve_threads
 
@@ -111,7 +111,7 @@ def _stored(tx: SyncTx, keys: list[MessageKey]) -> dict[MessageKey, IngestResult
             )
             .join(dialogs, dialogs.c.id == messages.c.dialog_id)
             .where(
-                messages.c.direction == Direction.IN,
+                messages.c.direction == const(Direction.IN.value),
                 messages.c.channel == channel,
                 messages.c.external_id.in_(external_ids),
             )
@@ -346,7 +346,7 @@ def _resolve_dialogs(
             for r in tx.execute(
                 select(dialogs.c.id, dialogs.c.contact_id, dialogs.c.channel, dialogs.c.thread_key)
                 .where(dialogs.c.contact_id.in_({k[0] for k in lost}))
-                .where(dialogs.c.status != DialogStatus.CLOSED)
+                .where(dialogs.c.status != const(DialogStatus.CLOSED.value))
             ):
                 key = (r.contact_id, r.channel, r.thread_key)
                 if key in lost:

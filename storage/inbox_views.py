@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.db import ReadTx, WriteTx
 from storage.queries import OPEN_TASK, iso, message_json
+from storage.sql import const
 from storage.tables import agents, attachments, dialog_reads, dialogs, messages, tasks
 
 TIMELINE_LIMIT = 500
@@ -31,7 +32,7 @@ async def unread_counts(tx: ReadTx, agent: str, dialog_ids: Sequence[int]) -> di
         )
         .where(
             messages.c.dialog_id.in_(dialog_ids),
-            messages.c.direction == "in",
+            messages.c.direction == const("in"),
             messages.c.id > func.coalesce(read.c.last_message_id, 0),
         )
         .group_by(messages.c.dialog_id)
@@ -133,7 +134,7 @@ async def last_inbound_at(tx: ReadTx, contact_id: int, channel: str) -> datetime
             .where(
                 dialogs.c.contact_id == contact_id,
                 messages.c.channel == channel,
-                messages.c.direction == "in",
+                messages.c.direction == const("in"),
             )
         )
     ).scalar()

@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, func, select, update
 from dialogs.model import OPEN_TASK_STATUSES, Direction, MessageStatus
 from storage.db import SyncTx
 from storage.queries import message_json
-from storage.sql import for_update
+from storage.sql import const, for_update
 from storage.tables import attachments, contact_identities, dialogs, messages, outbox, tasks
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
@@ -172,7 +172,7 @@ def last_inbound_at(tx: SyncTx, contact_id: int, channel: str) -> datetime | Non
         .select_from(messages.join(dialogs, dialogs.c.id == messages.c.dialog_id))
         .where(dialogs.c.contact_id == contact_id)
         .where(messages.c.channel == channel)
-        .where(messages.c.direction == Direction.IN.value)
+        .where(messages.c.direction == const(Direction.IN.value))
     ).scalar()
     return value
 
@@ -286,7 +286,9 @@ def _latest_inbound(tx: SyncTx, dialog_ids: set[int]) -> dict[int, tuple[str, ..
     """Per dialog, the ids its latest inbound message referenced, then its own id."""
     latest = (
         select(func.max(messages.c.id))
-        .where(messages.c.dialog_id.in_(dialog_ids), messages.c.direction == Direction.IN.value)
+        .where(
+            messages.c.dialog_id.in_(dialog_ids), messages.c.direction == const(Direction.IN.value)
+        )
         .group_by(messages.c.dialog_id)
     )
     out: dict[int, tuple[str, ...]] = {}
@@ -378,7 +380,7 @@ def find_outbound(tx: SyncTx, channel: str, external_id: str) -> Any:
             select(messages.c.id, messages.c.dialog_id, messages.c.status).where(
                 messages.c.channel == channel,
                 messages.c.external_id == external_id,
-                messages.c.direction == Direction.OUT.value,
+                messages.c.direction == const(Direction.OUT.value),
             ),
         )
     ).first()

@@ -13,6 +13,7 @@ from sqlalchemy.sql import ColumnElement
 
 from storage.db import ReadTx
 from storage.search import dialogs_matching
+from storage.sql import const
 from storage.tables import (
     attachments,
     contact_identities,
@@ -33,7 +34,7 @@ def inbound_message_facts() -> list[Any]:
     is_first = ~exists().where(
         and_(
             earlier.c.dialog_id == messages.c.dialog_id,
-            earlier.c.direction == "in",
+            earlier.c.direction == const("in"),
             earlier.c.id < messages.c.id,
         )
     )

@@ -12,7 +12,7 @@ from sqlalchemy import TextClause, bindparam, select, text, update
 from storage.bulk import insert_returning_ids
 from storage.db import SyncTx
 from storage.queries import OPEN_TASK, inbound_message_facts
-from storage.sql import PerDialect, for_update, in_list, stamp_listed
+from storage.sql import PerDialect, const, for_update, in_list, stamp_listed
 from storage.tables import contacts, decisions, dialogs, messages, outbox, tasks
 from storage.types import UTCDateTime
 
@@ -253,7 +253,7 @@ _AUTO_REPLIED = PerDialect(
         select(messages.c.dialog_id)
         .where(
             in_list(d, messages.c.dialog_id, "ids"),
-            messages.c.direction == "out",
+            messages.c.direction == const("out"),
             messages.c.automated.is_(True),
         )
         .distinct()

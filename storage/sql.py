@@ -11,11 +11,13 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Integer,
+    String,
     Table,
     Text,
     any_,
     bindparam,
     func,
+    literal_column,
     select,
     update,
 )
@@ -40,6 +42,17 @@ def for_update(conn: AnyConnection | str, stmt: Any, *, skip_locked: bool = Fals
     if (conn if isinstance(conn, str) else conn.dialect.name) == "sqlite":
         return stmt
     return stmt.with_for_update(skip_locked=skip_locked)
+
+
+def const(value: str) -> ColumnElement[str]:
+    """`value` written into the SQL text instead of bound as a parameter.
+
+    Compare with it the columns that a partial index's predicate names (messages.direction,
+    dialogs.status): SQLite checks a bound value against those predicates when it plans a
+    statement, and so prepares the statement again at every execution to check it anew.
+    Routing's claim took 91 µs for five messages that way, 16 µs with the constant inline.
+    """
+    return literal_column("'" + value.replace("'", "''") + "'", String)
 
 
 def group_pairs(pairs: Iterable[tuple[Any, Any]]) -> dict[Any, list[Any]]:

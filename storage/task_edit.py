@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from dialogs.model import DialogStatus, Direction
 from storage.db import WriteTx
 from storage.queries import OPEN_TASK
-from storage.sql import for_update
+from storage.sql import const, for_update
 from storage.tables import dialogs, messages, tasks
 
 
@@ -59,7 +59,7 @@ async def close_dialog_if_done(tx: WriteTx, dialog_id: int, now: datetime) -> bo
     )
     unrouted = select(messages.c.id).where(
         messages.c.dialog_id == dialog_id,
-        messages.c.direction == Direction.IN.value,
+        messages.c.direction == const(Direction.IN.value),
         messages.c.routed_at.is_(None),
     )
     if (await tx.execute(still_open.limit(1))).first() is not None:

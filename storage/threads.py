@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from dialogs.model import Direction
 from storage.db import SyncTx
+from storage.sql import const
 from storage.tables import dialogs, messages
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ def _by_subject(
             dialogs.c.contact_id == contact_id,
             dialogs.c.channel == channel,
             dialogs.c.last_message_at >= since,
-            messages.c.direction == Direction.IN.value,
+            messages.c.direction == const(Direction.IN.value),
         )
         .order_by(dialogs.c.last_message_at.desc(), messages.c.id.desc())
         .limit(200)

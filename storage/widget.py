@@ -24,14 +24,15 @@ from dialogs.model import ChannelKind, Direction, MessageStatus
 from storage.db import Database, ReadTx, WriteTx
 from storage.files import blob_path
 from storage.queries import iso
+from storage.sql import const
 from storage.tables import attachments, contact_identities, contacts, dialogs, messages
 
 _CHANNEL = ChannelKind.WIDGET.value
 _SENT = (MessageStatus.SENT.value, MessageStatus.DELIVERED.value, MessageStatus.READ.value)
 # Notes are for agents only; replies show once sent.
 _VISIBLE: ColumnElement[bool] = or_(
-    messages.c.direction == Direction.IN.value,
-    and_(messages.c.direction == Direction.OUT.value, messages.c.status.in_(_SENT)),
+    messages.c.direction == const(Direction.IN.value),
+    and_(messages.c.direction == const(Direction.OUT.value), messages.c.status.in_(_SENT)),
 )
 
 
@@ -137,7 +138,7 @@ class WidgetRepository:
                 select(messages.c.id)
                 .where(
                     messages.c.dialog_id.in_(dialog_ids),
-                    messages.c.direction == Direction.OUT.value,
+                    messages.c.direction == const(Direction.OUT.value),
                     messages.c.status.in_(_SENT[:2]),
                     messages.c.id <= up_to,
                 )

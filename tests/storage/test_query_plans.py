@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, insert, update
+from sqlalchemy import Engine, Table, create_engine, insert, select, update
+from sqlalchemy.dialects import sqlite
 
 from dialogs.dispatch import Dispatcher
 from dialogs.model import ChannelKind
@@ -17,7 +18,7 @@ from dialogs.rulebook import Rulebook
 from storage import Database
 from storage.inbound import PreparedInbound, store_inbound_batch
 from storage.notify import EventRelay
-from storage.tables import agents, contacts, dialogs, messages, tasks
+from storage.tables import agents, contacts, dialogs, messages, metadata, tasks
 from tests.builders import inbound
 from tests.conftest import BASIC_RULES, DATA
 from tests.statements import statements
@@ -33,6 +34,43 @@ def assert_no_scans(engine: Engine, seen: list[tuple[str, Any]], pattern: str) -
             steps = [row[-1] for row in plan]
             scans = [s for s in steps if re.match(pattern, s)]
             assert not scans, f"{statement}\n{steps}"
+
+
+def _predicate_columns(table: Table) -> list[str]:
+    """The columns the predicates of `table`'s partial indexes name."""
+    wheres = " ".join(
+        str(index.dialect_options["sqlite"]["where"])
+        for index in table.indexes
+        if index.dialect_options["sqlite"]["where"] is not None
+    )
+    return [c.name for c in table.c if re.search(rf"\b{c.name}\b", wheres)]
+
+
+# `messages.direction = ?`, `messages_1.direction = ?`, `dialogs.status != ?`, ...
+BOUND_PREDICATE_COLUMN = re.compile(
+    "|".join(
+        rf"\b{table.name}(?:_\d+)?\.{column}\s*(?:=|!=|<>|IN\s*\()\s*\?"
+        for table in metadata.tables.values()
+        for column in _predicate_columns(table)
+    )
+)
+
+
+def assert_no_bound_predicate_columns(seen: list[tuple[str, Any]]) -> None:
+    """No statement compares a column named by a partial index's predicate with a bound
+    value: SQLite would prepare it again at every execution (storage.sql.const)."""
+    for statement, _ in seen:
+        assert not BOUND_PREDICATE_COLUMN.search(statement), statement
+
+
+def test_the_bound_predicate_column_check_sees_them() -> None:
+    compiled = str(
+        select(messages.c.id)
+        .where(messages.c.direction == "in", messages.c.dialog_id.in_(select(dialogs.c.id)))
+        .where(dialogs.c.status != "closed")
+        .compile(dialect=sqlite.dialect())
+    )
+    assert len(BOUND_PREDICATE_COLUMN.findall(compiled)) == 2, compiled
 
 
 def test_store_batch_selects_search_indexes(tmp_path: Path, sqlite_template: Path) -> None:
@@ -51,6 +89,7 @@ def test_store_batch_selects_search_indexes(tmp_path: Path, sqlite_template: Pat
         store_inbound_batch(conn, batch, now=NOW, reopen_window=timedelta(days=1))
     assert len(seen) >= 3  # duplicates, identities, dialogs at least
     assert_no_scans(engine, seen, r"SCAN (messages|contact|dialogs|tasks)")
+    assert_no_bound_predicate_columns(seen)
     engine.dispose()
 
 
@@ -151,6 +190,7 @@ def test_routing_batch_reads_by_index(tmp_path: Path, sqlite_template: Path) -> 
         done = routing._route_batch_sync(conn, rulebook.current, NOW, False)
     assert done.routed == 50 and len(done.assigned or []) == 5  # capacity
     assert len(seen) >= 4  # the claim, open tasks, auto-replies, loads at least
+    assert_no_bound_predicate_columns(seen)
     assert_no_scans(
         engine, seen, r"SCAN (messages|dialogs|tasks)\b(?! USING INDEX ix_messages_unrouted)"
     )
