@@ -132,6 +132,17 @@ class _Outcome:
     seen: dict[str, CandidateView] = field(default_factory=dict)  # by login, as judged
 
 
+@dataclass(slots=True)
+class _Judged:
+    """A plan's verdicts on the members of one task shape's tiers. A verdict changes only
+    with its agent's load, the one thing a plan changes: an agent that took a task is marked
+    ``stale`` and judged again when a task of this shape next asks."""
+
+    tiers: list[tuple[Sequence[str], list[str]]]  # per tier: members, considered up to it
+    seen: dict[str, CandidateView]  # login -> its current verdict
+    stale: set[str] = field(default_factory=set)
+
+
 class _WeightsOf(dict[str, float]):
     """login -> weight of a task on one channel, each looked up in the rules when first asked."""
 
@@ -161,6 +172,8 @@ class _Planner:
         # and the task's skills and weight: consecutive tasks mostly meet unchanged agents.
         self._verdicts: dict[tuple[str, float, frozenset[str], float], CandidateView] = {}
         self._weights: dict[str | None, dict[str, float]] = {}  # channel -> login -> weight
+        # (tier queues, required skills, channel) -> its members as judged so far
+        self._judged: dict[tuple[tuple[str, ...], frozenset[str], str | None], _Judged] = {}
 
     def weights(self, channel: str | None) -> dict[str, float]:
         """Each agent's weight of a task on ``channel`` (looked up once per plan)."""
@@ -199,25 +212,16 @@ class _Planner:
         return view
 
     def outcome(self, task: WaitingTask, tiers: list[tuple[timedelta, QueueSpec]]) -> _Outcome:
-        ruleset, live = self.ruleset, self.live
         if not tiers:
             reason = f"waits: queue {task.queue!r} is not in the rules"
             return _Outcome(None, reason, None, False, [], task.skills)
         home = tiers[0][1]
         required = task.skills | home.skills
-        considered: list[str] = []
-        seen: dict[str, CandidateView] = {}
-        weights = self.weights(task.channel)
+        judged = self._judged_for(tiers, required, task.channel)
+        seen, live = judged.seen, self.live
         for depth, (need, spec) in enumerate(tiers):
-            members = ruleset.teams.get(spec.team, ())
-            eligible = []
-            for login in members:
-                view = seen.get(login)
-                if view is None:
-                    considered.append(login)
-                    view = seen[login] = self.verdict(login, required, weights)
-                if view.eligible:
-                    eligible.append(live[login])
+            members, considered = judged.tiers[depth]
+            eligible = [live[login] for login in members if seen[login].eligible]
             if not eligible:
                 continue
             sticky = task.sticky_login if home.sticky else None
@@ -233,16 +237,46 @@ class _Planner:
             return _Outcome(agent, how, spec, rotates, considered, required, seen)
         teams = ", ".join(dict.fromkeys(spec.team for _, spec in tiers))
         reason = f"waits in queue {home.name}: no online agent of team {teams} can take it now"
-        return _Outcome(None, reason, None, False, considered, required, seen)
+        return _Outcome(None, reason, None, False, judged.tiers[-1][1], required, seen)
+
+    def _judged_for(
+        self,
+        tiers: list[tuple[timedelta, QueueSpec]],
+        required: frozenset[str],
+        channel: str | None,
+    ) -> _Judged:
+        """The members of ``tiers`` as judged for a task needing ``required`` on ``channel``:
+        judged once per plan, then again only where an agent's load changed."""
+        key = (tuple(spec.name for _, spec in tiers), required, channel)
+        judged = self._judged.get(key)
+        weights = self.weights(channel)
+        if judged is None:
+            judged = self._judged[key] = _Judged([], {})
+            considered: list[str] = []
+            for _, spec in tiers:
+                members = self.ruleset.teams.get(spec.team, ())
+                for login in members:
+                    if login not in judged.seen:
+                        considered.append(login)
+                        judged.seen[login] = self.verdict(login, required, weights)
+                judged.tiers.append((members, list(considered)))
+        elif judged.stale:
+            for login in judged.stale:
+                judged.seen[login] = self.verdict(login, required, weights)
+            judged.stale.clear()
+        return judged
 
     def views(self, outcome: _Outcome) -> tuple[CandidateView, ...]:
         """Every considered agent as the outcome judged it (before it is applied)."""
-        return tuple(outcome.seen[login] for login in outcome.considered)
+        return tuple(map(outcome.seen.__getitem__, outcome.considered))
 
     def apply(self, task: WaitingTask, outcome: _Outcome) -> None:
         agent = outcome.agent
         assert agent is not None and outcome.via is not None
         agent.took(self.weight(agent.login, task.channel), self.now)
+        for judged in self._judged.values():
+            if agent.login in judged.seen:
+                judged.stale.add(agent.login)
         if outcome.rotates:
             self.rr[outcome.via.name] = agent.login
 
