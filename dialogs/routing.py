@@ -90,6 +90,8 @@ class RoutingWorker(WakeableWorker):
     # this long: on a busy desk one batch then routes what several commits stored. Measured
     # on SQLite (bench/pipeline.py, 50 connections): batches of 49 and 1 in turn became
     # batches of 50-86; ingest -> assigned 18% faster, server CPU 15% lower per message.
+    # On PostgreSQL (one process) batches went from 46 to 97 messages, server CPU per
+    # message from 0.66 to 0.57 ms; p50 post -> assigned 57 -> 69 ms.
     defer = 0.02
 
     def __init__(

@@ -198,9 +198,10 @@ def create_app(
             dispatcher=dispatcher,
             outbound_channels=frozenset(channels),
             on_outbound=lambda: sender.wake() if sender is not None else None,
-            # SQLite has one writer: routing waits for the ingest in flight (acknowledgements
-            # first), and routes it in the same batch. PostgreSQL runs the two side by side.
-            ingest_quiet=(lambda: ingestor.quiet()) if db.is_sqlite else None,
+            # Routing waits for this process's ingest in flight (acknowledgements first) and
+            # routes it in the same batch: a batch's fixed cost (about 1.2 ms of CPU on SQLite,
+            # 3 ms on PostgreSQL, whose statements are round trips) is shared by more messages.
+            ingest_quiet=lambda: ingestor.quiet(),
         )
         editor = TaskEditor(db, relay, app[RULEBOOK], clock=clock, on_change=dispatcher.wake)
         watcher = RulesWatcher(app[RULEBOOK], on_reloaded=dispatcher.wake)
