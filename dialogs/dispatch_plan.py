@@ -82,25 +82,26 @@ class _Explainer:
         self._entries: dict[int, dict[str, Any]] = {}  # id(view) -> entry; the views outlive it
 
     def __call__(self, assignment: Assignment) -> dict[str, Any]:
+        entries = self._entries
+        candidates = []
+        for c in assignment.candidates:
+            entry = entries.get(id(c))
+            if entry is None:
+                entry = entries[id(c)] = {
+                    "login": c.login,
+                    "eligible": c.eligible,
+                    "why_not": c.why_not,
+                    "load": c.load,
+                    "capacity": c.capacity,
+                    "online": c.online,
+                }
+            candidates.append(entry)
         return {
             "reason": assignment.reason,
             "rules_version": self._version,
             "at": self._at,
-            "candidates": [self._entry(c) for c in assignment.candidates],
+            "candidates": candidates,
         }
-
-    def _entry(self, c: CandidateView) -> dict[str, Any]:
-        entry = self._entries.get(id(c))
-        if entry is None:
-            entry = self._entries[id(c)] = {
-                "login": c.login,
-                "eligible": c.eligible,
-                "why_not": c.why_not,
-                "load": c.load,
-                "capacity": c.capacity,
-                "online": c.online,
-            }
-        return entry
 
 
 def has_room(ruleset: RuleSet, agent_rows: Sequence[AgentRow]) -> bool:

@@ -27,6 +27,9 @@ class Context(Protocol):
     is_first_message: bool
     is_automated: bool
     now: datetime
+    # regex pattern -> its search result over `text`: a matched rule's trace reports the
+    # match its test found, without searching again
+    matches: dict[re.Pattern[str], re.Match[str] | None]
 
     @property
     def folded_text(self) -> str: ...
@@ -149,10 +152,14 @@ class TextMatches:
             for literal in self.required:
                 if literal not in text:
                     return False
-        return self.pattern.search(ctx.text) is not None
+        match = ctx.matches[self.pattern] = self.pattern.search(ctx.text)
+        return match is not None
 
     def detail(self, ctx: Context) -> str:
-        match = self.pattern.search(ctx.text)
+        if self.pattern in ctx.matches:
+            match = ctx.matches[self.pattern]
+        else:  # the test stopped before this pattern (a required literal was missing)
+            match = self.pattern.search(ctx.text)
         return f"matched {match.group(0)!r}" if match else "no match"
 
 

@@ -12,6 +12,7 @@ decision over 1,000 rules well under a millisecond.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from router.decision import ConditionTrace, Decision, Facts, RuleTrace, TaskPlan
@@ -39,6 +40,7 @@ class _Context:
         "is_automated",
         "is_first_message",
         "kind",
+        "matches",
         "now",
         "tags",
         "text",
@@ -59,6 +61,7 @@ class _Context:
         self._literal: str | None = None
         self._language: str | None = facts.language
         self._language_known = facts.language is not None
+        self.matches: dict[re.Pattern[str], re.Match[str] | None] = {}
 
     @property
     def literal_text(self) -> str:
@@ -87,6 +90,7 @@ class _Context:
         view = _Context(self.facts, tags)
         view._folded, view._language = self._folded, self._language
         view._language_known = self._language_known
+        view.matches = self.matches  # the text is the same: so are its matches
         return view
 
 

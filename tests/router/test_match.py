@@ -180,3 +180,42 @@ def test_unreachable_rule_is_a_warning_not_an_error(flow: RuleSet) -> None:
     assert [w.path for w in flow.warnings] == ["rules[7]"]
     assert "'after the catch-all' is unreachable: rule 'to b'" in flow.warnings[0].message
     assert flow.warnings[0].severity == "warning"
+
+
+def test_regex_details_report_each_rules_own_result() -> None:
+    """A matched regex condition's detail is the match its test found; a failed one, and one
+    whose required literal was missing (never searched), say "no match"."""
+    ruleset = load_rules(
+        """version: 1
+agents: {alice: {capacity: 1}}
+teams: {support: [alice]}
+queues: {support: {team: support}}
+rules:
+  - name: order number
+    when: {text: {matches: "order #(\\\\d+)"}}
+    then: {tag: order}
+    continue: true
+  - name: refund
+    when: {text: {matches: "(?i)refund|zwrot"}}
+    then: {tag: refund}
+    continue: true
+  - name: refund again
+    when: {text: {matches: "(?i)refund|zwrot"}}
+    then: {task: {queue: support}}
+"""
+    )
+    details = {
+        r.name: [c.detail for c in r.conditions]
+        for r in decide(ruleset, facts("api", "Zwrot please")).trace
+    }
+    assert details == {
+        "order number": ["no match"],
+        "refund": ["matched 'Zwrot'"],
+        "refund again": ["matched 'Zwrot'"],
+    }
+    other = decide(ruleset, facts("api", "order #42 lost")).trace
+    assert [c.detail for r in other for c in r.conditions] == [
+        "matched 'order #42'",
+        "no match",
+        "no match",
+    ]
