@@ -87,14 +87,7 @@ class _Explainer:
         for c in assignment.candidates:
             entry = entries.get(id(c))
             if entry is None:
-                entry = entries[id(c)] = {
-                    "login": c.login,
-                    "eligible": c.eligible,
-                    "why_not": c.why_not,
-                    "load": c.load,
-                    "capacity": c.capacity,
-                    "online": c.online,
-                }
+                entry = entries[id(c)] = c.to_dict()
             candidates.append(entry)
         return {
             "reason": assignment.reason,

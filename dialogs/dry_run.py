@@ -48,17 +48,7 @@ async def dry_run(
                 "agent": choice.login,
                 "outcome": f"assign to {choice.login}" if choice.login else "waits in queue",
                 "reason": choice.reason,
-                "candidates": [
-                    {
-                        "login": c.login,
-                        "eligible": c.eligible,
-                        "why_not": c.why_not,
-                        "load": c.load,
-                        "capacity": c.capacity,
-                        "online": c.online,
-                    }
-                    for c in choice.candidates
-                ],
+                "candidates": [c.to_dict() for c in choice.candidates],
             }
         )
         lines.append(f"  queue {plan.queue}: " + choice.explain().split("\n", 1)[1].lstrip())

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from router.assign_pick import Live, pick_agent, why_not
 from router.durations import format_duration
@@ -66,6 +67,17 @@ class CandidateView:
     capacity: int
     online: bool
     skills: frozenset[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """As explanations store and show it (skills are the profile's, not repeated)."""
+        return {
+            "login": self.login,
+            "eligible": self.eligible,
+            "why_not": self.why_not,
+            "load": self.load,
+            "capacity": self.capacity,
+            "online": self.online,
+        }
 
 
 @dataclass(frozen=True, slots=True)
