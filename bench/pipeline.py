@@ -11,7 +11,9 @@ assignment, and p50/p99 of post -> assigned. The ingest-only target is the same 
 with RELAYDESK_WORKERS=ingest, measured from post to acknowledgement. Server CPU ms/msg is
 the CPU time the server processes used from the first post to the last acknowledgement or
 assignment (not the read-back of assignment times after it), per message: on a shared
-machine it varies far less than the rates do. Msgs/batch is the mean number of messages
+machine it varies far less than the rates do. CPU ratio is ingest-only's CPU per message
+over this target's, per round then the median: the server is bound to one core by the GIL,
+so the rate ratio follows it, with more noise. Msgs/batch is the mean number of messages
 per routing transaction (the servers' /metrics): routing costs more per message in small
 batches.
 """
@@ -259,12 +261,13 @@ def run_all(engines: list[str], args: argparse.Namespace) -> list[tuple[str, dic
     same engine), then its median: rates drift between rounds on a shared machine."""
     by_label: dict[str, list[dict[str, float]]] = {}
     for n in range(args.rounds):
-        base = 0.0
+        base = base_cpu = 0.0
         for label, figures in run_round(engines, args, n):
             if "ingest only" in label:
-                base = figures["rate"]
+                base, base_cpu = figures["rate"], figures["cpu_ms"]
             else:
                 figures["ratio"] = figures["rate"] / base
+                figures["cpu_ratio"] = base_cpu / figures["cpu_ms"]
             by_label.setdefault(label, []).append(figures)
     results = []
     for label, runs in by_label.items():
@@ -284,16 +287,17 @@ def print_table(results: list[tuple[str, dict[str, float]]], args: argparse.Name
     )
     print(
         f"{'target':<34} {'msgs/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs ingest only':>16}"
-        f" {'server CPU ms/msg':>18} {'msgs/batch':>11}"
+        f" {'server CPU ms/msg':>18} {'CPU ratio':>10} {'msgs/batch':>11}"
     )
     for label, r in results:
         ratio = ""
         if "ratio" in r:
             ratio = f"{r['ratio']:.0%} ({r['ratio_min']:.0%}-{r['ratio_max']:.0%})"
         batch = f"{r['batch']:.1f}" if r["batch"] else ""
+        cpu_ratio = f"{r['cpu_ratio']:.0%}" if "cpu_ratio" in r else ""
         print(
             f"{label:<34} {r['rate']:>8.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {ratio:>16}"
-            f" {r['cpu_ms']:>18.2f} {batch:>11}"
+            f" {r['cpu_ms']:>18.2f} {cpu_ratio:>10} {batch:>11}"
         )
 
 
