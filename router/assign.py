@@ -141,7 +141,8 @@ class _Outcome:
     rotates: bool  # advances the round-robin pointer of ``via``
     considered: list[str]
     required: frozenset[str]
-    seen: dict[str, CandidateView] = field(default_factory=dict)  # by login, as judged
+    # by login, as judged: the plan's current verdicts, read (views) before the next task
+    seen: dict[str, CandidateView] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
