@@ -171,9 +171,10 @@ def claim_unrouted(tx: SyncTx, limit: int, *, skip_locked: bool = True) -> Claim
         rows = tx.execute(_CLAIMED.of(tx), {"ids": claimed_ids}).all()
     if not rows:
         return Claim(full=full)
-    states = {
-        r.dialog_id: DialogState(r.dialog_id, list(r.dialog_tags or []), r.priority) for r in rows
-    }
+    states: dict[int, DialogState] = {}
+    for r in rows:  # a dialog's rows all carry its tags and priority: the first one says
+        if r.dialog_id not in states:
+            states[r.dialog_id] = DialogState(r.dialog_id, list(r.dialog_tags or []), r.priority)
     claimed = [
         UnroutedMessage(
             id=r.id,
