@@ -22,13 +22,19 @@ NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 async def route(db: Database, tmp_path: Path, *msgs, outbound=frozenset({"widget"})):  # type: ignore[no-untyped-def]
     relay = EventRelay(db, lambda payload: None)
-    ingestor = Ingestor(db, relay, files_root=tmp_path, reopen_window=timedelta(days=1),
-                        clock=lambda: NOW)
+    ingestor = Ingestor(
+        db, relay, files_root=tmp_path, reopen_window=timedelta(days=1), clock=lambda: NOW
+    )
     ingestor.start()
     woken = []
-    worker = RoutingWorker(db, relay, Rulebook.from_file(DATA / "rules" / "auto_reply.yaml"),
-                           clock=lambda: NOW, outbound_channels=outbound,
-                           on_outbound=lambda: woken.append(1))
+    worker = RoutingWorker(
+        db,
+        relay,
+        Rulebook.from_file(DATA / "rules" / "auto_reply.yaml"),
+        clock=lambda: NOW,
+        outbound_channels=outbound,
+        on_outbound=lambda: woken.append(1),
+    )
     try:
         for m in msgs:
             await ingestor.ingest(m)
@@ -40,15 +46,17 @@ async def route(db: Database, tmp_path: Path, *msgs, outbound=frozenset({"widget
 
 async def test_one_auto_reply_per_dialog(db: Database, tmp_path: Path) -> None:
     """Three messages in one dialog queue one auto-reply with its outbox row; the sender is woken."""
-    woken = await route(db, tmp_path, *(
-        inbound(f"w{i}", channel=ChannelKind.WIDGET, name="Ann") for i in range(3)
-    ))
+    woken = await route(
+        db, tmp_path, *(inbound(f"w{i}", channel=ChannelKind.WIDGET, name="Ann") for i in range(3))
+    )
     async with db.read() as tx:
         out = (await tx.execute(select(messages).where(messages.c.direction == "out"))).all()
         queued = (await tx.execute(select(outbox.c.message_id, outbox.c.status))).all()
         first_response = (await tx.execute(select(tasks.c.first_response_at))).scalar_one()
-        statuses = [b["auto_reply_status"] for (b,) in await tx.execute(
-            select(decisions.c.body).order_by(decisions.c.id))]
+        statuses = [
+            b["auto_reply_status"]
+            for (b,) in await tx.execute(select(decisions.c.body).order_by(decisions.c.id))
+        ]
     assert [(m.text, m.status, m.author, m.automated) for m in out] == [
         ("Thanks Ann, we got your message.", "queued", "auto-reply", True)
     ]

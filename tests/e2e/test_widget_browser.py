@@ -28,6 +28,7 @@ from tests.e2e.server import running
 CHROMIUM = "/usr/bin/chromium"
 XSS = '<img src=x onerror="window.__xss=1">'
 
+
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as p:

@@ -9,6 +9,4 @@ import pytest
 def _no_global_logging(monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process commands must not reconfigure structlog for the rest of the test session."""
     monkeypatch.setattr("relaydesk.commands.configure_logging", lambda *args, **kwargs: None)
-    monkeypatch.setattr(
-        "relaydesk.commands_report.configure_logging", lambda *args, **kwargs: None
-    )
+    monkeypatch.setattr("relaydesk.commands_report.configure_logging", lambda *args, **kwargs: None)

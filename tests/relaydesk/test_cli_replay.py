@@ -195,7 +195,9 @@ async def test_replay_sees_the_tags_each_message_saw(
 
     rules = tmp_path / "tags.yaml"
     rules.write_text(TAG_ROUTED, encoding="utf-8")
-    client = await aiohttp_client(create_app(settings.with_(rules_path=rules), bootstrap_admin=False))
+    client = await aiohttp_client(
+        create_app(settings.with_(rules_path=rules), bootstrap_admin=False)
+    )
     for i, text in enumerate(["hello", "refund please"]):
         body = api_message(f"t{i}", contact="same", text=text)
         assert (await client.post("/api/v1/messages", json=body, headers=AUTH)).status == 201

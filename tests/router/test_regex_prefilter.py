@@ -25,16 +25,29 @@ from router.regex_prefilter import fold_for_literals, required_literals
         (r"(refund)", ()),
         (r"abc\d+abc", ("abc",)),
     ],
-    ids=["word-boundaries", "two-runs", "alternation", "optional-char", "class-then-literal",
-         "verbose", "non-ascii", "too-short", "group", "repeated-run"],
+    ids=[
+        "word-boundaries",
+        "two-runs",
+        "alternation",
+        "optional-char",
+        "class-then-literal",
+        "verbose",
+        "non-ascii",
+        "too-short",
+        "group",
+        "repeated-run",
+    ],
 )
 def test_required_literals(pattern: str, literals: tuple[str, ...]) -> None:
     """The literals are the top-level ASCII runs every match must contain, longest first."""
     assert required_literals(re.compile(pattern, re.IGNORECASE)) == literals
 
 
-@pytest.mark.parametrize("text", ["REFUND please", "ıncome refund", "Reſund", "Kelvin: \u212aiwi"],
-                         ids=["upper", "dotless-i", "long-s", "kelvin"])
+@pytest.mark.parametrize(
+    "text",
+    ["REFUND please", "ıncome refund", "Reſund", "Kelvin: \u212aiwi"],
+    ids=["upper", "dotless-i", "long-s", "kelvin"],
+)
 def test_case_variants_re_matches_are_kept(text: str) -> None:
     """Letters re.IGNORECASE pairs with ASCII (İ ı ſ K) do not hide a literal."""
     for pattern in (r"refund", r"income", r"kiwi"):
@@ -45,8 +58,29 @@ def test_case_variants_re_matches_are_kept(text: str) -> None:
 
 
 ALPHABET = st.sampled_from(list("abcDEFiIsSkK ıİſ\u212a#0123-_ßΣσ"))
-ATOMS = st.sampled_from(["a", "b", "c", "i", "s", "k", "I", "S", "K", "x?", "[ab]", "\\d", ".", " ",
-                         "\\b", "(?:ab|c)", "s+", "ki", "sik"])
+ATOMS = st.sampled_from(
+    [
+        "a",
+        "b",
+        "c",
+        "i",
+        "s",
+        "k",
+        "I",
+        "S",
+        "K",
+        "x?",
+        "[ab]",
+        "\\d",
+        ".",
+        " ",
+        "\\b",
+        "(?:ab|c)",
+        "s+",
+        "ki",
+        "sik",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None)

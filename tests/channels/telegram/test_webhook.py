@@ -141,7 +141,11 @@ async def test_file_download_failure_is_retried_by_telegram(
 
 
 async def test_local_bot_api_server_files_are_read_from_its_disk(
-    aiohttp_client: Any, make_channel: ChannelFactory, core: Core, fake: FakeTelegram, tmp_path: Path
+    aiohttp_client: Any,
+    make_channel: ChannelFactory,
+    core: Core,
+    fake: FakeTelegram,
+    tmp_path: Path,
 ) -> None:
     """A Bot API server in --local mode answers getFile with a path on its own disk; the file
     is read there (under the mapped directory), not downloaded."""
@@ -149,9 +153,7 @@ async def test_local_bot_api_server_files_are_read_from_its_disk(
     (here / "documents").mkdir(parents=True)
     (here / "documents" / "invoice.pdf").write_bytes(b"%PDF-1.7 local")
     fake.add_file("doc-1", b"not served over HTTP", f"{server_dir}/documents/invoice.pdf")
-    client = await webhook_client(
-        aiohttp_client, make_channel, local_files=(server_dir, str(here))
-    )
+    client = await webhook_client(aiohttp_client, make_channel, local_files=(server_dir, str(here)))
     assert await post(client, "document") == 200
     async with core.db.read() as tx:
         [att] = (await tx.execute(select(attachments))).all()
