@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
@@ -271,7 +271,7 @@ def _with_sticky_logins(
         return list(rows)
     last = last_agents(tx, contacts)
     return [
-        replace(r, sticky_login=last.get(r.contact_id)) if r.contact_id in contacts else r
+        r._replace(sticky_login=last.get(r.contact_id)) if r.contact_id in contacts else r
         for r in rows
     ]
 

@@ -22,11 +22,12 @@ from router.assign_pick import Live, pick_agent, why_not
 from router.durations import format_duration
 from router.model import QueueSpec, RuleSet
 from router.schema import PRIORITIES
+from router.values import value
 
 PRIORITY_RANK: Mapping[str, int] = {name: rank for rank, name in enumerate(PRIORITIES)}
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class AgentState:
     """An agent right now: presence, capacity and load (in weight units), skills."""
 
@@ -38,7 +39,7 @@ class AgentState:
     last_assigned_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class WaitingTask:
     """A task waiting in a queue. ``channel`` selects the per-agent load weight."""
 
@@ -56,7 +57,7 @@ class WaitingTask:
             raise ValueError(f"unknown priority {self.priority!r} for task {self.id}")
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class CandidateView:
     """How one agent looked when a task was placed; ``why_not`` is None when eligible."""
 
@@ -80,7 +81,7 @@ class CandidateView:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Assignment:
     task_id: int
     login: str
@@ -88,7 +89,7 @@ class Assignment:
     candidates: tuple[CandidateView, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Choice:
     """The outcome for a single task: an agent, or ``login`` None when it waits in its queue."""
 
@@ -111,7 +112,7 @@ class Choice:
         return "\n".join(lines)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class AssignmentPlan:
     """Assignments in the order they were made, the new round-robin state, what still waits."""
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 
 from router.schema import PRIORITIES
+from router.values import value
 
 
-@dataclass(frozen=True)
+@value
 class Facts:
     """Everything a rule may look at. ``now`` must be timezone-aware.
 
@@ -40,7 +41,7 @@ class Facts:
                 object.__setattr__(self, name, frozenset(value))
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class TaskPlan:
     """A task the decision asks for; ``skills`` are required on top of the queue's."""
 
@@ -52,14 +53,14 @@ class TaskPlan:
     skills: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ConditionTrace:
     expr: str
     ok: bool
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class RuleTrace:
     """One evaluated rule. Conditions are listed in evaluation order, up to the first failure."""
 
@@ -72,7 +73,7 @@ class RuleTrace:
     stopped: bool
 
 
-@dataclass(frozen=True)
+@value(slots=False)  # trace and fired are cached on the instance
 class Decision:
     """The router's output for one message. ``trace`` is rendered on first access."""
 

@@ -5,14 +5,16 @@ transaction-scoped advisory lock, so dispatchers of several processes plan one a
 other, each from a snapshot that includes the previous one's assignments; SQLite's single
 writer (BEGIN IMMEDIATE) serialises them already. Updates are conditional on the status the
 snapshot saw, so a task closed or taken by hand meanwhile is simply skipped.
+
+The rows read and written are NamedTuples: routing makes several per message, and a frozen
+dataclass takes about three times as long to build (router/values.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, case, func, or_, select, text, update
 
@@ -26,8 +28,7 @@ _DISPATCH_LOCK_ID = 0x52444953  # "RDIS": held by the transaction that assigns t
 _HELD = ("assigned", "in_progress")  # statuses that count towards an agent's load
 
 
-@dataclass(frozen=True, slots=True)
-class WaitingRow:
+class WaitingRow(NamedTuple):
     id: int
     dialog_id: int
     queue: str
@@ -42,16 +43,14 @@ class WaitingRow:
     contact_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class AgentRow:
+class AgentRow(NamedTuple):
     login: str
     status: str
     load: float
     last_assigned_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class AssignRow:
+class AssignRow(NamedTuple):
     task_id: int
     login: str
     weight: float
@@ -60,8 +59,7 @@ class AssignRow:
     queue: str
 
 
-@dataclass(frozen=True, slots=True)
-class TaskRef:
+class TaskRef(NamedTuple):
     """Enough of a changed task to publish a TaskChanged event."""
 
     id: int
@@ -71,8 +69,7 @@ class TaskRef:
     queue: str
 
 
-@dataclass(frozen=True, slots=True)
-class AwaitingReply:
+class AwaitingReply(NamedTuple):
     """An assigned task whose agent has not taken it up yet (no first response)."""
 
     id: int
