@@ -83,7 +83,7 @@ _LOCK_DIALOGS = {
 
 def _claimed_columns() -> list[Any]:
     """What routing reads of each claimed message: the message as the rules see it, its
-    contact, and its dialog's tags and priority."""
+    contact, and its dialog's tags and priority. claim_unrouted unpacks them in this order."""
     return [
         *inbound_message_facts(),
         contacts.c.id.label("contact_id"),
