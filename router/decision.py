@@ -36,9 +36,9 @@ class Facts:
         if self.now.tzinfo is None or self.now.utcoffset() is None:
             raise ValueError("Facts.now must be a timezone-aware datetime")
         for name in ("dialog_tags", "contact_tags"):
-            value = getattr(self, name)
-            if not isinstance(value, frozenset):
-                object.__setattr__(self, name, frozenset(value))
+            tags = getattr(self, name)
+            if not isinstance(tags, frozenset):
+                object.__setattr__(self, name, frozenset(tags))
 
 
 @value
