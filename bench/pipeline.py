@@ -8,14 +8,15 @@ Ten online agents with room for everything take the tasks. A separate load proce
 the messages and, on the live event stream (/api/v1/events), notes when each message's
 task is assigned. Reported per target: messages/s from the first post to the last
 assignment, and p50/p99 of post -> assigned. The ingest-only target is the same server
-with RELAYDESK_WORKERS=ingest, measured from post to acknowledgement. Server CPU ms/msg is
-the CPU time the server processes used from the first post to the last acknowledgement or
-assignment (not the read-back of assignment times after it), per message: on a shared
-machine it varies far less than the rates do. CPU ratio is ingest-only's CPU per message
-over this target's, per round then the median: the server is bound to one core by the GIL,
-so the rate ratio follows it, with more noise. Msgs/batch is the mean number of messages
-per routing transaction (the servers' /metrics): routing costs more per message in small
-batches.
+(or servers) with RELAYDESK_WORKERS=ingest, measured from post to acknowledgement; each
+ingest -> assigned target is compared with the ingest-only one of as many processes. Server
+CPU ms/msg is the CPU time the server processes used from the first post to the last
+acknowledgement or assignment (not the read-back of assignment times after it), per
+message: on a shared machine it varies far less than the rates do. CPU ratio is
+ingest-only's CPU per message over this target's, per round then the median: the server is
+bound to one core by the GIL, so the rate ratio follows it, with more noise. Msgs/batch is
+the mean number of messages per routing transaction (the servers' /metrics): routing costs
+more per message in small batches.
 """
 
 from __future__ import annotations
@@ -245,6 +246,7 @@ def run_round(engines: list[str], args: argparse.Namespace, n: int) -> list[tupl
                 [
                     ("pg 1 proc: ingest only (ack)", 1, True),
                     ("pg 1 proc: ingest -> assigned", 1, False),
+                    ("pg 2 procs: ingest only (ack)", 2, True),
                     ("pg 2 procs: ingest -> assigned", 2, False),
                 ]
             ):

@@ -215,10 +215,12 @@ class RoutingWorker(WakeableWorker):
         for row in batch.new_tasks:
             row["decision_id"] = decision_ids[row.pop("decision_index")]
         done.routed = len(claimed)
+        dispatcher = self._dispatcher if batch.new_tasks else None
+        takes_part = dispatcher is not None and dispatcher.takes_part(tx)  # before bump_tasks
         bump_tasks(tx, batch.bumps, now)  # before planning: a raised priority counts there
         in_pass: PassInRouting | None = None
-        if batch.new_tasks and self._dispatcher is not None:
-            in_pass = self._dispatcher.assign_in(tx, ruleset, now, batch.waiting_rows(now))
+        if takes_part and dispatcher is not None:
+            in_pass = dispatcher.assign_in(tx, ruleset, now, batch.waiting_rows(now))
         if in_pass is not None:
             batch.place(in_pass.new, now)
         done.created = list(zip(create_tasks(tx, batch.new_tasks), batch.new_tasks, strict=True))

@@ -84,14 +84,6 @@ def lock_dispatch(tx: SyncTx) -> None:
         tx.execute(text(f"SELECT pg_advisory_xact_lock({_DISPATCH_LOCK_ID})"))
 
 
-def try_lock_dispatch(tx: SyncTx) -> bool:
-    """`lock_dispatch` without waiting: False when another transaction holds it. For passes
-    made inside transactions that already hold row locks a dispatcher may wait on."""
-    if tx.dialect.name == "sqlite":
-        return True
-    return bool(tx.execute(text(f"SELECT pg_try_advisory_xact_lock({_DISPATCH_LOCK_ID})")).scalar())
-
-
 # The statements a dispatch runs every round, built once (building one costs more than
 # running it); lists are one parameter (storage.sql.in_list).
 _WAITING = (

@@ -7,12 +7,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import select, update
 from structlog.testing import capture_logs
 
 from dialogs.routing import RoutingWorker
 from dialogs.tasks import Actor, TaskEdit, TaskEditor
 from storage import Database
+from storage.assignment import lock_dispatch
 from storage.tables import agents, tasks
 from tests.builders import inbound
 from tests.conftest import DATA
@@ -348,3 +350,51 @@ async def test_a_returning_contacts_new_task_goes_to_their_last_agent(
     finally:
         await desk.ingestor.stop()
         await desk.relay.stop()
+
+
+async def test_routing_waits_for_another_processes_round_and_still_places_its_tasks(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """While another process holds the dispatch lock, a routing batch with new tasks waits
+    for it rather than leaving them to a round of their own; its plan reads the agents after
+    that commits (alice went offline in it), and the task is inserted assigned to bob."""
+    db = Database(pg_url)
+    desk = await make_desk(db, tmp_path)
+    other = Database(pg_url)
+    routing = RoutingWorker(
+        db, desk.relay, desk.rulebook, clock=desk.clock, dispatcher=desk.dispatcher
+    )
+    try:
+        await desk.agent("alice")
+        await desk.agent("bob")
+        await desk.ingestor.ingest(inbound("m1", contact="c1"))
+        engine = db.writer.sync_engine
+        with statements(engine, "UPDATE TASKS") as task_updates:
+            async with other.write() as round_tx:
+                await round_tx.run_sync(lock_dispatch)
+                await round_tx.execute(
+                    update(agents).where(agents.c.login == "alice").values(status="offline")
+                )
+                routed = asyncio.create_task(routing.route_all())
+                await _until_a_transaction_waits_for_the_dispatch_lock(other)
+                assert not routed.done()
+            assert await routed == 1
+        assert [(status, who) for _, status, who, _ in await desk.tasks()] == [("assigned", "bob")]
+        assert task_updates == []  # inserted assigned: no round assigned it afterwards
+    finally:
+        await desk.ingestor.stop()
+        await desk.relay.stop()
+        await other.dispose()
+        await db.dispose()
+
+
+async def _until_a_transaction_waits_for_the_dispatch_lock(db: Database) -> None:
+    """Return once some session waits for an advisory lock (pg_locks: not granted); in
+    this test only the dispatch lock is taken."""
+    waiting = sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+    async with asyncio.timeout(10):
+        while True:
+            async with db.read() as tx:
+                if (await tx.execute(waiting)).scalar_one():
+                    return
+            await asyncio.sleep(0.01)
