@@ -3,8 +3,8 @@
 Runs after the ingest commit, from what is stored, so a crash between ingest and routing
 loses nothing: the next start routes every committed-but-unrouted message. The tasks a
 batch makes are planned before they are inserted (`Dispatcher.assign_in`), and those the
-plan places are inserted assigned. Messages of one dialog are routed in arrival order by
-one process at a time (dialog row locks).
+plan places are inserted assigned. Messages are routed in arrival order, one batch at a
+time across processes (storage.routing.lock_routing).
 
 Routing in the ingest transaction itself was tried and measured (bench/pipeline.py): on
 PostgreSQL it cut ingest -> assigned throughput from 62% of ingest-only to 41%, as each

@@ -3,11 +3,12 @@ clock the test sets."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from dialogs.dispatch import Dispatcher
 from dialogs.events import EventBus, decode_events
@@ -76,3 +77,15 @@ async def make_desk(db: Database, tmp_path: Path, rules: Path = ASSIGN_RULES) ->
         db, relay, rulebook, clock=clock, assignment_timeout=timedelta(minutes=15)
     )
     return Desk(db, clock, ingestor, routing, dispatcher, bus, relay, rulebook)
+
+
+async def until_a_session_waits_for_an_advisory_lock(db: Database) -> None:
+    """Return once some PostgreSQL session waits for an advisory lock (pg_locks: not granted):
+    the routing and dispatch locks are the only ones."""
+    waiting = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+    async with asyncio.timeout(10):
+        while True:
+            async with db.read() as tx:
+                if (await tx.execute(waiting)).scalar_one():
+                    return
+            await asyncio.sleep(0.01)

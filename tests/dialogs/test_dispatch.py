@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import select, update
 from structlog.testing import capture_logs
 
@@ -18,7 +17,7 @@ from storage.assignment import lock_dispatch
 from storage.tables import agents, tasks
 from tests.builders import inbound
 from tests.conftest import DATA
-from tests.dialogs.desk import T0, Desk, make_desk
+from tests.dialogs.desk import T0, Desk, make_desk, until_a_session_waits_for_an_advisory_lock
 from tests.statements import statements
 
 
@@ -376,7 +375,7 @@ async def test_routing_waits_for_another_processes_round_and_still_places_its_ta
                     update(agents).where(agents.c.login == "alice").values(status="offline")
                 )
                 routed = asyncio.create_task(routing.route_all())
-                await _until_a_transaction_waits_for_the_dispatch_lock(other)
+                await until_a_session_waits_for_an_advisory_lock(other)
                 assert not routed.done()
             assert await routed == 1
         assert [(status, who) for _, status, who, _ in await desk.tasks()] == [("assigned", "bob")]
@@ -386,15 +385,3 @@ async def test_routing_waits_for_another_processes_round_and_still_places_its_ta
         await desk.relay.stop()
         await other.dispose()
         await db.dispose()
-
-
-async def _until_a_transaction_waits_for_the_dispatch_lock(db: Database) -> None:
-    """Return once some session waits for an advisory lock (pg_locks: not granted); in
-    this test only the dispatch lock is taken."""
-    waiting = sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-    async with asyncio.timeout(10):
-        while True:
-            async with db.read() as tx:
-                if (await tx.execute(waiting)).scalar_one():
-                    return
-            await asyncio.sleep(0.01)

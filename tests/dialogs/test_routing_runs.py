@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 
 from dialogs.routing import RoutingWorker
 from storage import Database
+from storage.routing import lock_routing
 from storage.tables import messages
 from tests.builders import inbound
 from tests.conftest import DATA
-from tests.dialogs.desk import Desk, make_desk
+from tests.dialogs.desk import Desk, make_desk, until_a_session_waits_for_an_advisory_lock
 from tests.statements import statements
 
 AUTO_REPLY_RULES = DATA / "rules" / "auto_reply.yaml"
@@ -92,3 +93,27 @@ async def test_the_auto_replies_sent_are_read_only_when_a_rule_asks_for_one(
         await replying.ingestor.stop()
         await replying.relay.stop()
     assert (len(without), len(with_reply)) == (0, 1)
+
+
+async def test_processes_route_one_batch_at_a_time(pg_url: str, tmp_path: Path) -> None:
+    """While another process routes a batch, a batch waits for it to commit rather than
+    routing beside it, then takes what arrived meanwhile too: one batch for both messages."""
+    db, other = Database(pg_url), Database(pg_url)
+    desk = await make_desk(db, tmp_path)
+    try:
+        await desk.ingestor.ingest(inbound("m0", contact="c0"))
+        with statements(engine_of(desk), "SELECT") as seen:
+            async with other.write() as batch_elsewhere:
+                await batch_elsewhere.run_sync(lock_routing)
+                run = asyncio.create_task(desk.routing.route_all())
+                await until_a_session_waits_for_an_advisory_lock(other)
+                await desk.ingestor.ingest(inbound("m1", contact="c1"))
+                assert not run.done() and await unrouted(desk) == 2
+            assert await asyncio.wait_for(run, 10) == 2
+        assert len(claims(seen)) == 2  # the batch of both, then the empty one that ends the run
+        assert await unrouted(desk) == 0
+    finally:
+        await desk.ingestor.stop()
+        await desk.relay.stop()
+        await other.dispose()
+        await db.dispose()
