@@ -12,7 +12,7 @@ from sqlalchemy import TextClause, bindparam, select, text, update
 from storage.bulk import insert_returning_ids
 from storage.db import SyncTx
 from storage.queries import OPEN_TASK, inbound_message_facts
-from storage.sql import PerDialect, const, for_update, in_list, stamp_listed
+from storage.sql import PerDialect, const, in_list, stamp_listed
 from storage.tables import contacts, decisions, dialogs, messages, outbox, tasks
 from storage.types import UTCDateTime
 
@@ -51,7 +51,7 @@ class DialogState:
 
 
 def unrouted_messages(
-    dialect: str, columns: Literal["id", "id, dialog_id", "count(*)"], *, limited: bool = False
+    dialect: str, columns: Literal["id", "count(*)"], *, limited: bool = False
 ) -> TextClause:
     """SELECT `columns` over inbound messages not yet routed, read from ix_messages_unrouted,
     in id order; `limited` keeps the first `:limit`.
@@ -68,19 +68,6 @@ def unrouted_messages(
     return text(f"SELECT {columns} FROM messages{hint} {where}{order}")  # noqa: S608 (literals)
 
 
-# Statements built once per dialect (storage.sql.PerDialect): building a SELECT of this
-# size, and its cache key, costs several times what running it costs, per batch.
-def _lock_dialogs(dialect: str, skip_locked: bool) -> Any:
-    stmt = select(dialogs.c.id).where(in_list(dialect, dialogs.c.id, "ids")).order_by(dialogs.c.id)
-    return for_update(dialect, stmt, skip_locked=skip_locked)
-
-
-_LOCK_DIALOGS = {
-    False: PerDialect(lambda d: _lock_dialogs(d, skip_locked=False)),
-    True: PerDialect(lambda d: _lock_dialogs(d, skip_locked=True)),
-}
-
-
 def _claimed_columns() -> list[Any]:
     """What routing reads of each claimed message: the message as the rules see it, its
     contact, and its dialog's tags and priority. claim_unrouted unpacks them in this order."""
@@ -95,24 +82,12 @@ def _claimed_columns() -> list[Any]:
     ]
 
 
-def _claimed(dialect: str) -> Any:
-    return (
-        select(*_claimed_columns())
-        .join(dialogs, dialogs.c.id == messages.c.dialog_id)
-        .join(contacts, contacts.c.id == dialogs.c.contact_id)
-        .where(  # by primary key; routed_at again: another process may have routed them since
-            in_list(dialect, messages.c.id, "ids"),
-            messages.c.routed_at.is_(None),
-        )
-        .order_by(messages.c.id)
-    )
-
-
-def _claim_on_sqlite() -> Any:
-    """The oldest unrouted messages with all `_claimed` reads, in one statement: SQLite has
-    no row locks to take first, its one writer already routes alone."""
-    oldest = unrouted_messages("sqlite", "id", limited=True).columns(messages.c.id).subquery()
-    return (
+def _claim(dialect: str, skip_locked: bool) -> Any:
+    """The oldest `:limit` unrouted messages with all that routing reads of them, in one
+    statement; on PostgreSQL their dialogs locked (FOR UPDATE OF dialogs). Under the routing
+    lock no other process claims meanwhile, so the oldest need no locking of their own."""
+    oldest = unrouted_messages(dialect, "id", limited=True).columns(messages.c.id).subquery()
+    stmt = (
         select(*_claimed_columns())
         .select_from(oldest)
         .join(messages, messages.c.id == oldest.c.id)
@@ -120,11 +95,17 @@ def _claim_on_sqlite() -> Any:
         .join(contacts, contacts.c.id == dialogs.c.contact_id)
         .order_by(messages.c.id)
     )
+    if dialect == "sqlite":
+        return stmt
+    return stmt.with_for_update(of=dialogs, skip_locked=skip_locked)
 
 
-_CLAIMED = PerDialect(_claimed)
-_CLAIM_ON_SQLITE = _claim_on_sqlite()
-_UNROUTED = PerDialect(lambda d: unrouted_messages(d, "id, dialog_id", limited=True))
+# Statements built once per dialect (storage.sql.PerDialect): building a SELECT of this
+# size, and its cache key, costs several times what running it costs, per batch.
+_CLAIM = {
+    False: PerDialect(lambda d: _claim(d, skip_locked=False)),
+    True: PerDialect(lambda d: _claim(d, skip_locked=True)),
+}
 # status is checked in Python: in SQL, SQLite would search by it instead of by dialog
 _TASKS_OF_DIALOGS = PerDialect(
     lambda d: (
@@ -164,28 +145,13 @@ def claim_unrouted(tx: SyncTx, limit: int, *, skip_locked: bool = True) -> Claim
     """Lock the dialogs of the oldest `limit` unrouted inbound messages; return those messages
     in order.
 
-    On PostgreSQL, processes route one batch at a time (`lock_routing`), then lock the
-    dialogs FOR UPDATE (SKIP LOCKED with `skip_locked`: a dialog another writer holds is
-    left for a later batch, with its later messages, in order).
+    On PostgreSQL, processes route one batch at a time (`lock_routing`), and the dialogs are
+    locked FOR UPDATE against their other writers (SKIP LOCKED with `skip_locked`: a dialog
+    another writer holds is left for a later batch, with its later messages, in order).
     """
-    if tx.dialect.name == "sqlite":
-        rows = tx.execute(_CLAIM_ON_SQLITE, {"limit": limit}).all()
-        full = len(rows) >= limit
-    else:
-        lock_routing(tx)
-        pending = tx.execute(_UNROUTED.of(tx), {"limit": limit}).all()
-        full = len(pending) >= limit
-        if not pending:
-            return Claim()
-        locked = tx.execute(
-            _LOCK_DIALOGS[skip_locked].of(tx), {"ids": list({r.dialog_id for r in pending})}
-        )
-        ids = {r.id for r in locked}
-        if not ids:
-            return Claim(full=full)
-        # read after the lock: the dialogs' tags and priority as no one else can change them
-        claimed_ids = [r.id for r in pending if r.dialog_id in ids]
-        rows = tx.execute(_CLAIMED.of(tx), {"ids": claimed_ids}).all()
+    lock_routing(tx)
+    rows = tx.execute(_CLAIM[skip_locked].of(tx), {"limit": limit}).all()
+    full = len(rows) >= limit
     if not rows:
         return Claim(full=full)
     states: dict[int, DialogState] = {}
