@@ -216,10 +216,11 @@ class RoutingWorker(WakeableWorker):
             row["decision_id"] = decision_ids[row.pop("decision_index")]
         done.routed = len(claimed)
         dispatcher = self._dispatcher if batch.new_tasks else None
-        takes_part = dispatcher is not None and dispatcher.takes_part(tx)  # before bump_tasks
+        if dispatcher is not None and not dispatcher.takes_part(tx):  # locks: before bumps
+            dispatcher = None
         bump_tasks(tx, batch.bumps, now)  # before planning: a raised priority counts there
         in_pass: PassInRouting | None = None
-        if takes_part and dispatcher is not None:
+        if dispatcher is not None:
             in_pass = dispatcher.assign_in(tx, ruleset, now, batch.waiting_rows(now))
         if in_pass is not None:
             batch.place(in_pass.new, now)

@@ -16,11 +16,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
 from storage.db import SyncTx
 from storage.queries import OPEN_TASK
-from storage.sql import insert_or_ignore, stamp_listed
+from storage.sql import insert_or_ignore, stamp_listed, xact_lock
 from storage.tables import agents, channel_cursors, dialogs, tasks
 from storage.types import UTCDateTime
 
@@ -80,8 +80,7 @@ class AwaitingReply(NamedTuple):
 
 def lock_dispatch(tx: SyncTx) -> None:
     """Serialise dispatchers across processes (PostgreSQL); released at commit/rollback."""
-    if tx.dialect.name != "sqlite":
-        tx.execute(text(f"SELECT pg_advisory_xact_lock({_DISPATCH_LOCK_ID})"))
+    xact_lock(tx, _DISPATCH_LOCK_ID)
 
 
 # The statements a dispatch runs every round, built once (building one costs more than

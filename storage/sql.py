@@ -19,6 +19,7 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -42,6 +43,14 @@ def for_update(conn: AnyConnection | str, stmt: Any, *, skip_locked: bool = Fals
     if (conn if isinstance(conn, str) else conn.dialect.name) == "sqlite":
         return stmt
     return stmt.with_for_update(skip_locked=skip_locked)
+
+
+def xact_lock(conn: Connection, key: int) -> None:
+    """Take PostgreSQL's transaction-scoped advisory lock `key`, waiting for it; released at
+    commit or rollback. Nothing on SQLite, whose single writer (BEGIN IMMEDIATE) serialises
+    its transactions already."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({int(key)})"))
 
 
 def const(value: str) -> ColumnElement[str]:
